@@ -1,0 +1,127 @@
+# poolsim - the only build file (non-recursive).  See README.md.
+#
+#   make            build everything (installs missing Debian packages first)
+#   make run        build and run the main experiment
+#   make check      every test (Check suites, then the program-level scripts)
+#   make sanitize   ASan+UBSan build of the mechanism tests (CK_FORK=no)
+#   make valgrind   the mechanism tests under valgrind
+#   make bench      speed figures (never fails on a timing)
+#   make deps       install the Debian packages the project needs (only if missing)
+
+B        ?= build
+CC       ?= cc
+PKGS     := gsl libcjson
+DEBS     := libgsl-dev libcjson-dev check pkg-config gnuplot-nox
+SHARED   ?= $(firstword $(wildcard ../shared) $(wildcard /work/shared))
+
+WARN     := -Wall -Wextra -Werror -Wpedantic -Wshadow -Wconversion -Wdouble-promotion \
+            -Wstrict-prototypes -Wmissing-prototypes -Wwrite-strings -Wformat=2 \
+            -Wcast-qual -Wundef -Wvla -Wswitch-enum -Wimplicit-fallthrough
+OPT      ?= -O2
+CFLAGS   ?= -g
+# Lazily expanded: pkg-config runs only after `deps` has installed the packages.
+PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS))
+PKG_LIBS   = $(shell pkg-config --libs $(PKGS))
+CHK_CFLAGS = $(shell pkg-config --cflags check)
+CHK_LIBS   = $(shell pkg-config --libs check)
+ALL_CPPFLAGS = -I. -D_POSIX_C_SOURCE=200809L $(PKG_CFLAGS)
+ALL_CFLAGS   = -std=c11 -ffp-contract=off $(WARN) $(OPT) $(CFLAGS)
+LIBS         = $(PKG_LIBS) -lm
+
+LIB_SRC   := $(filter-out sim/main.c,$(wildcard sim/*.c models/*.c))
+LIB_OBJ   := $(LIB_SRC:%.c=$(B)/%.o)
+TEST_SRC  := $(wildcard tests/check_*.c)
+TEST_OBJ  := $(TEST_SRC:%.c=$(B)/%.o)
+SUITES    := $(patsubst tests/check_%.c,%,$(filter-out tests/check_main.c,$(TEST_SRC)))
+BENCH_SRC := $(wildcard tests/bench/*.c)
+BENCH_BIN := $(BENCH_SRC:tests/bench/%.c=$(B)/bench/%)
+
+.PHONY: all deps run check check-unit check-scripts sanitize valgrind bench clean format \
+        format-check check-layers
+
+all: $(B)/poolsim $(B)/check_all $(BENCH_BIN)
+
+# Install missing packages with apt-get (apt-get update first), only when
+# pkg-config cannot find them.  Uses sudo when not root.
+deps:
+	@missing=0; \
+	command -v pkg-config >/dev/null 2>&1 || missing=1; \
+	[ $$missing = 1 ] || pkg-config --exists $(PKGS) check || missing=1; \
+	command -v gnuplot >/dev/null 2>&1 || missing=1; \
+	if [ $$missing = 1 ]; then \
+	    echo "make deps: installing $(DEBS)"; \
+	    if [ "$$(id -u)" = 0 ]; then sudo=; else sudo=sudo; fi; \
+	    $$sudo apt-get update -qq && \
+	    DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -qq --no-install-recommends \
+	        $(DEBS) >/dev/null || exit 1; \
+	fi
+
+$(B)/%.o: %.c | deps
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) -MMD -MP -c $< -o $@
+
+$(B)/tests/%.o: tests/%.c | deps
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CPPFLAGS) -I$(B)/tests $(CHK_CFLAGS) $(ALL_CFLAGS) -MMD -MP -c $< -o $@
+
+# The runner's suite list is generated from the file names: adding
+# tests/check_foo.c (exporting foo_suite) is all it takes to add a suite.
+$(B)/tests/suites.inc: $(TEST_SRC) Makefile
+	@mkdir -p $(@D)
+	@printf '%s\n' $(foreach s,$(SUITES),"SUITE($(s))") > $@.tmp && mv $@.tmp $@
+$(B)/tests/check_main.o: $(B)/tests/suites.inc
+
+$(B)/poolsim: $(B)/sim/main.o $(LIB_OBJ)
+	$(CC) $(LDFLAGS) $^ $(LIBS) -o $@
+
+$(B)/check_all: $(TEST_OBJ) $(LIB_OBJ)
+	$(CC) $(LDFLAGS) $^ $(CHK_LIBS) $(LIBS) -o $@
+
+$(B)/bench/%: $(B)/tests/bench/%.o $(LIB_OBJ)
+	@mkdir -p $(@D)
+	$(CC) $(LDFLAGS) $^ $(LIBS) -o $@
+
+-include $(shell find $(B) -name '*.d' 2>/dev/null)
+
+run: $(B)/poolsim
+	$(B)/poolsim run experiments/validate-erlang-c.json
+
+# Every test: the Check suites (mechanism and statistical), then the
+# program-level scripts (loader errors, determinism, ...).
+check: check-unit check-scripts
+
+check-unit: $(B)/check_all
+	$(B)/check_all
+
+check-scripts: $(B)/poolsim
+	@for t in tests/t_*.sh; do \
+	    [ -e "$$t" ] || continue; \
+	    echo "== $$t"; B=$(B) bash "$$t" || exit 1; \
+	done
+
+SAN := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+# Mechanism tests only: the statistical suites are tagged "stat" and excluded.
+sanitize: deps
+	$(MAKE) B=build-san OPT=-O1 CFLAGS="-g $(SAN)" LDFLAGS="$(SAN)" build-san/check_all
+	CK_FORK=no CK_EXCLUDE_TAGS=stat CK_TIMEOUT_MULTIPLIER=4 build-san/check_all
+
+valgrind: $(B)/check_all
+	CK_FORK=no CK_EXCLUDE_TAGS=stat CK_TIMEOUT_MULTIPLIER=20 valgrind -q --leak-check=full \
+	    --show-leak-kinds=definite,indirect --errors-for-leak-kinds=definite,indirect \
+	    --error-exitcode=1 $(B)/check_all
+
+bench: $(BENCH_BIN) $(B)/poolsim
+	@bash tests/bench/run.sh "$(B)" "$(SHARED)"
+
+format:
+	clang-format -i sim/*.[ch] models/*.[ch] tests/*.[ch] tests/bench/*.c
+
+format-check:
+	@clang-format --dry-run --Werror sim/*.[ch] models/*.[ch] tests/*.[ch] tests/bench/*.c
+
+# sim/ knows nothing of databases: only sim/main.c may include a models/ header.
+check-layers:
+	@! grep -l '#include "models/' $(filter-out sim/main.c,$(wildcard sim/*.[ch]))
+
+clean:
+	rm -rf build build-san build-O0 build-fuzz
