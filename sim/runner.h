@@ -1,0 +1,92 @@
+/*
+ * runner.h - points x replications, in parallel, aggregated and written
+ * (DESIGN.md §2 "Runner", §5 "Outputs", §6 determinism).
+ *
+ * The runner knows nothing of databases: a model describes itself through
+ * struct runner_model (its metric columns, its histogram series, and how to
+ * build a point from a resolved experiment document and run one replication
+ * of it).  The runner
+ *   1. builds every point first (struct runner_point from sweep.h's plan),
+ *      so that an invalid point stops the run before anything runs; the
+ *      error names the point: `point 7 (variant "tx", workload.users=50): ...`;
+ *   2. runs the (point, replication) jobs on `jobs` threads; a replication is
+ *      a pure function of (point config, replication number), so the output
+ *      is byte-identical for any number of jobs;
+ *   3. aggregates per point (mean and 95% Student-t half-width, or maximum:
+ *      runner_agg), merges histograms over replications, and writes
+ *      points.csv, replications.csv, histograms.csv and summary.json under
+ *      temporary names, renamed into place only when complete.
+ */
+#ifndef POOLSIM_SIM_RUNNER_H
+#define POOLSIM_SIM_RUNNER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "sim/err.h"
+#include "sim/hist.h"
+
+struct cJSON;
+struct sweep_plan;
+
+enum runner_agg {
+    RUNNER_AGG_MEAN, /* mean over replications, plus a <name>_ci column */
+    RUNNER_AGG_MAX,  /* maximum over replications, no _ci column (*_max_ms, *_peak) */
+};
+
+struct runner_metric {
+    const char *name;     /* CSV column, with its unit: "latency_p99_ms" */
+    enum runner_agg agg;
+};
+
+struct runner_model {
+    size_t nmetrics;
+    const struct runner_metric *metrics; /* column order of the CSV files */
+    size_t nseries;
+    const char *const *series; /* histogram series names: "requests", "ok", ... */
+
+    /*
+     * Build a point's configuration from its resolved document (borrowed;
+     * keys "sweep" and "variants" already removed).  base_dir resolves
+     * relative file names.  Returns an object the runner owns (freed with
+     * point_free), or NULL with e set (path and message; the runner adds the
+     * file name and the point label).
+     */
+    void *(*point_new)(const struct cJSON *doc, const char *base_dir, struct err *e);
+    void (*point_free)(void *cfg);
+    /* Replications to run for this point (>= 1) and its seed. */
+    uint32_t (*point_replications)(const void *cfg);
+    uint64_t (*point_seed)(const void *cfg);
+    /*
+     * The resolved configuration, defaults included, for summary.json.
+     * Caller owns the result (a cJSON tree).
+     */
+    struct cJSON *(*point_resolved)(const void *cfg);
+    /*
+     * Run replication rep (1-based) of cfg: fill metrics[nmetrics] (NAN =
+     * does not apply) and hists[nseries] (already hist_init'ed).  Must be a
+     * pure function of (cfg, rep) and thread-safe for distinct calls.
+     */
+    void (*run)(const void *cfg, uint32_t rep, double *metrics, struct hist *hists);
+};
+
+struct runner_options {
+    const char *file;     /* the experiment file as named by the user (borrowed) */
+    const char *base_dir; /* directory of the experiment file, for relative names */
+    const char *out_dir;  /* output directory (created if missing) */
+    unsigned jobs;        /* worker threads, >= 1 */
+    bool quiet;           /* no progress on stderr */
+    bool progress_tty;    /* stderr is a terminal: draw a bar, else plain lines */
+    const char *version;  /* poolsim version string for summary.json */
+};
+
+/*
+ * Run every point of plan with model and write the outputs.
+ * Returns 0 on success; 1 for an invalid experiment (e set, nothing
+ * written); 2 for an I/O error (e set).
+ */
+int runner_run(const struct runner_model *model, const struct sweep_plan *plan,
+               const struct runner_options *opt, struct err *e);
+
+#endif

@@ -1,0 +1,64 @@
+/*
+ * sweep.h - from one experiment document to its points (DESIGN.md §4
+ * "Sweeps and variants").
+ *
+ * Precedence, lowest first: default (applied later by the model), file,
+ * variant, sweep, --set.  `variants` (named override sets, in file order)
+ * form the outermost axis; `sweep` is the cartesian product of its keys in
+ * the order written, the last varying fastest; a key joining paths with "|"
+ * zips them (its values are arrays of as many values as paths).  Each point
+ * gets a copy of the document with its overrides applied and the keys
+ * "sweep" and "variants" removed.
+ */
+#ifndef POOLSIM_SIM_SWEEP_H
+#define POOLSIM_SIM_SWEEP_H
+
+#include <stddef.h>
+
+#include "sim/err.h"
+
+struct cJSON;
+
+enum sweep_source { SWEEP_SRC_FILE, SWEEP_SRC_VARIANT, SWEEP_SRC_SWEEP, SWEEP_SRC_SET };
+
+struct sweep_override {
+    char *path;               /* dotted path as written (owned) */
+    enum sweep_source source; /* which layer set it */
+};
+
+struct sweep_point {
+    size_t index;         /* 0-based, run order */
+    char *variant;        /* variant name (owned), NULL without variants */
+    char **values;        /* per swept column: the value as written, compact JSON (owned) */
+    struct cJSON *doc;    /* resolved document (owned) */
+    struct sweep_override *overrides; /* every override applied, in order (owned) */
+    size_t noverrides;
+    char *label;          /* `variant "x", workload.users=50` for messages (owned) */
+};
+
+struct sweep_set {
+    const char *path;  /* --set PATH=VALUE, borrowed */
+    const char *value; /* read as JSON, else as a string */
+};
+
+struct sweep_plan {
+    size_t npoints;
+    struct sweep_point *points; /* owned */
+    int has_variants;           /* a "variant" column is written */
+    size_t ncolumns;            /* swept paths (zipped keys contribute each of their paths) */
+    char **columns;             /* swept paths as written (owned) */
+    int *column_is_duration;    /* every value a duration string: also write <path>_ms */
+    struct cJSON *file_doc;     /* the document as read, without overrides (owned) */
+};
+
+/*
+ * Expand root (borrowed) and the --set list into plan.  Errors (e.g. an
+ * empty sweep list, a malformed path, a variant that is not an object) fill
+ * e with the JSON path of the offending key and return -1.
+ */
+int sweep_expand(const struct cJSON *root, const struct sweep_set *sets, size_t nsets,
+                 struct sweep_plan *plan, struct err *e);
+
+void sweep_plan_fini(struct sweep_plan *plan);
+
+#endif
