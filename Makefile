@@ -69,6 +69,7 @@ $(B)/tests/%.o: tests/%.c | deps
 $(B)/tests/suites.inc: $(TEST_SRC) Makefile
 	@mkdir -p $(@D)
 	@printf '%s\n' $(foreach s,$(SUITES),"SUITE($(s))") > $@.tmp && mv $@.tmp $@
+# tests.h includes suites.inc, so every suite object needs it (a fresh B=... build).
 $(TEST_OBJ): $(B)/tests/suites.inc
 
 $(B)/poolsim: $(B)/sim/main.o $(LIB_OBJ)

@@ -70,18 +70,26 @@ static inline bool sim_event_is_pending(const struct sim_event *ev)
 
 /*
  * Fire events in order until the next one is later than until, the set is
- * empty, or a handler calls sim_stop.  Afterwards now = until if the run was
- * neither emptied nor stopped before it (the clock advances to the horizon),
- * else the time of the last event fired.  An event at exactly until fires.
- * Returns the number of events fired by this call.  Each event is idle before
- * its handler runs, so the handler may schedule it again.
+ * empty, or a handler calls sim_stop.  An event at exactly until fires (and
+ * so do events it schedules at until).  Afterwards, if no handler called
+ * sim_stop, now = until, whether or not the set emptied earlier: the clock
+ * advances to the horizon.  If a handler called sim_stop, now is the time of
+ * the event whose handler did so.  until < now asserts.  Returns the number
+ * of events fired by this call.  Each event is idle before its handler runs,
+ * so the handler may schedule it again.
  */
 uint64_t sim_run_until(struct sim *sim, sim_time until);
 
-/* Fire events until none is pending or sim_stop is called.  Returns events fired. */
+/*
+ * Fire events until none is pending or sim_stop is called; now is left at the
+ * time of the last event fired.  Returns events fired.
+ */
 uint64_t sim_run(struct sim *sim);
 
-/* From a handler: make the current sim_run/sim_run_until return after it. */
+/*
+ * From a handler: make the current sim_run/sim_run_until return after it.
+ * Calling it outside a run asserts; sim_run and sim_run_until must not nest.
+ */
 void sim_stop(struct sim *sim);
 
 /* Number of pending events. */
