@@ -69,7 +69,7 @@ $(B)/tests/%.o: tests/%.c | deps
 $(B)/tests/suites.inc: $(TEST_SRC) Makefile
 	@mkdir -p $(@D)
 	@printf '%s\n' $(foreach s,$(SUITES),"SUITE($(s))") > $@.tmp && mv $@.tmp $@
-$(B)/tests/check_main.o: $(B)/tests/suites.inc
+$(TEST_OBJ): $(B)/tests/suites.inc
 
 $(B)/poolsim: $(B)/sim/main.o $(LIB_OBJ)
 	$(CC) $(LDFLAGS) $^ $(LIBS) -o $@
