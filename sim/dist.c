@@ -34,6 +34,15 @@
 
 #include "sim/xalloc.h"
 
+/* The units of a duration, smallest first. */
+static const struct unit {
+    const char *name;
+    uint64_t ns; /* length of one unit */
+} units[] = {
+    {"ns", 1},         {"us", 1000},       {"ms", 1000000},
+    {"s", 1000000000}, {"m", 60000000000}, {"h", 3600000000000},
+};
+
 /* Start from a zeroed value: a failed init leaves d safe to dist_fini. */
 static void reset(struct dist *d, enum dist_kind kind)
 {
@@ -278,21 +287,29 @@ static int parse_number(const char *s, double *v, const char **rest)
 /* "15", "15ms", "1.5us", "2m" ...: a bare number is milliseconds.  Returns 0 or -1. */
 static int parse_duration(const char *s, sim_time *out)
 {
-    static const char *const names[] = {"", "ns", "us", "ms", "s", "m", "h"};
-    static const double unit_s[] = {1e-3, 1e-9, 1e-6, 1e-3, 1, 60, 3600};
+    const size_t nunits = sizeof units / sizeof units[0];
     const char *unit;
-    double v;
+    double v, unit_s = 1e-3;
 
     if (parse_number(s, &v, &unit) < 0) {
         return -1;
     }
-    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
-        if (strcmp(unit, names[i]) == 0 && fabs(v * unit_s[i]) < 9.2e9) {
-            *out = sim_time_from_s(v * unit_s[i]);
-            return 0;
+    if (*unit) {
+        size_t i = 0;
+
+        while (i < nunits && strcmp(unit, units[i].name) != 0) {
+            i++;
         }
+        if (i == nunits) {
+            return -1;
+        }
+        unit_s = (double)units[i].ns / 1e9; /* correctly rounded: the same double as 1e-3 etc. */
     }
-    return -1;
+    if (!(fabs(v * unit_s) < 9.2e9)) {
+        return -1; /* beyond sim_time's range */
+    }
+    *out = sim_time_from_s(v * unit_s);
+    return 0;
 }
 
 /* One non-blank line "q,duration" (modified in place).  Returns 1 for a header, 0, or -1. */
@@ -503,39 +520,37 @@ int dist_is_const(const struct dist *d)
 }
 
 /*
- * mag / unit_ns in decimal with unit name, if exact within 15 fraction
- * digits (enough for minutes and hours).  Returns the length, or -1.
+ * mag in unit u, in decimal, if exact within 15 fraction digits (enough for
+ * minutes and hours).  Returns the length, or -1.
  */
-static int format_in_unit(uint64_t mag, uint64_t unit_ns, const char *name, const char *sign,
-                          char *buf, size_t size)
+static int format_in_unit(uint64_t mag, const struct unit *u, const char *sign, char *buf,
+                          size_t size)
 {
     char frac[16];
     size_t nfrac = 0;
-    uint64_t rem = mag % unit_ns;
+    uint64_t rem = mag % u->ns;
 
     while (rem != 0 && nfrac < sizeof frac - 1) {
         rem *= 10;
-        frac[nfrac++] = (char)('0' + rem / unit_ns);
-        rem %= unit_ns;
+        frac[nfrac++] = (char)('0' + rem / u->ns);
+        rem %= u->ns;
     }
     if (rem != 0) {
         return -1;
     }
     frac[nfrac] = '\0';
-    return snprintf(buf, size, "%s%llu%s%s%s", sign, (unsigned long long)(mag / unit_ns),
-                    nfrac ? "." : "", frac, name);
+    return snprintf(buf, size, "%s%llu%s%s%s", sign, (unsigned long long)(mag / u->ns),
+                    nfrac ? "." : "", frac, u->name);
 }
 
 void dist_format_duration(sim_time t, char *buf, size_t size)
 {
-    static const char *const names[] = {"ns", "us", "ms", "s", "m", "h"};
-    static const uint64_t unit_ns[] = {1, 1000, 1000000, 1000000000, 60000000000, 3600000000000};
     uint64_t mag = t < 0 ? (uint64_t)(-(t + 1)) + 1 : (uint64_t)t;
     char best[DIST_DURATION_MAX] = "0s", cand[DIST_DURATION_MAX];
     int best_len = -1;
 
-    for (size_t i = 0; i < sizeof names / sizeof names[0] && mag >= unit_ns[i]; i++) {
-        int len = format_in_unit(mag, unit_ns[i], names[i], t < 0 ? "-" : "", cand, sizeof cand);
+    for (size_t i = 0; i < sizeof units / sizeof units[0] && mag >= units[i].ns; i++) {
+        int len = format_in_unit(mag, &units[i], t < 0 ? "-" : "", cand, sizeof cand);
 
         if (len > 0 && (best_len < 0 || len <= best_len)) { /* ties: the larger unit */
             best_len = len;
