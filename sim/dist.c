@@ -43,11 +43,12 @@ static const struct unit {
     {"s", 1000000000}, {"m", 60000000000}, {"h", 3600000000000},
 };
 
-/* Start from a zeroed value: a failed init leaves d safe to dist_fini. */
-static void reset(struct dist *d, enum dist_kind kind)
+/* A zeroed dist is the constant 0: every init starts there, so a failed one leaves d safe to fini.
+ */
+static void reset(struct dist *d)
 {
     memset(d, 0, sizeof *d);
-    d->kind = kind;
+    assert(d->kind == DIST_CONST);
 }
 
 static int check_positive(sim_time t, const char *what, const char *path, struct err *e)
@@ -78,13 +79,13 @@ static int check_cv(double cv, const char *path, struct err *e)
 void dist_init_const(struct dist *d, sim_time value)
 {
     assert(value >= 0);
-    reset(d, DIST_CONST);
+    reset(d);
     d->value = value;
 }
 
 int dist_init_exponential(struct dist *d, sim_time mean, const char *path, struct err *e)
 {
-    reset(d, DIST_CONST);
+    reset(d);
     if (check_positive(mean, "mean", path, e) < 0) {
         return -1;
     }
@@ -97,7 +98,7 @@ int dist_init_uniform(struct dist *d, sim_time min, sim_time max, const char *pa
 {
     char a[DIST_DURATION_MAX], b[DIST_DURATION_MAX];
 
-    reset(d, DIST_CONST);
+    reset(d);
     if (min < 0 || max < min) {
         dist_format_duration(min, a, sizeof a);
         dist_format_duration(max, b, sizeof b);
@@ -119,7 +120,7 @@ int dist_init_lognormal_median_p99(struct dist *d, sim_time median, sim_time p99
 {
     char a[DIST_DURATION_MAX], b[DIST_DURATION_MAX];
 
-    reset(d, DIST_CONST);
+    reset(d);
     if (check_positive(median, "median", path, e) < 0) {
         return -1;
     }
@@ -140,7 +141,7 @@ int dist_init_lognormal_mean_cv(struct dist *d, sim_time mean, double cv, const 
 {
     double var_log;
 
-    reset(d, DIST_CONST);
+    reset(d);
     if (check_positive(mean, "mean", path, e) < 0 || check_cv(cv, path, e) < 0) {
         return -1;
     }
@@ -153,7 +154,7 @@ int dist_init_lognormal_mean_cv(struct dist *d, sim_time mean, double cv, const 
 
 int dist_init_gamma(struct dist *d, sim_time mean, double cv, const char *path, struct err *e)
 {
-    reset(d, DIST_CONST);
+    reset(d);
     if (check_positive(mean, "mean", path, e) < 0 || check_cv(cv, path, e) < 0) {
         return -1;
     }
@@ -219,7 +220,7 @@ int dist_init_empirical(struct dist *d, const struct dist_point *pts, size_t npt
     char msg[ERR_MSG_MAX];
     size_t bad;
 
-    reset(d, DIST_CONST);
+    reset(d);
     if (check_table(pts, npts, msg, sizeof msg, &bad) < 0) {
         err_at(e, path, "%s", msg);
         return -1;
@@ -377,7 +378,7 @@ int dist_init_empirical_file(struct dist *d, const char *file, const char *path,
     FILE *f = fopen(file, "r");
     int rc = -1;
 
-    reset(d, DIST_CONST);
+    reset(d);
     if (!f) {
         err_at(e, path, "cannot open \"%s\": %s", file, strerror(errno));
         return -1;
