@@ -43,8 +43,7 @@ static const struct unit {
     {"s", 1000000000}, {"m", 60000000000}, {"h", 3600000000000},
 };
 
-/* A zeroed dist is the constant 0: every init starts there, so a failed one leaves d safe to fini.
- */
+/* A zeroed dist is the constant 0: every init starts there, so a failed init can be fini'd. */
 static void reset(struct dist *d)
 {
     memset(d, 0, sizeof *d);
