@@ -81,4 +81,16 @@ double dist_mean_ns(const struct dist *d);
 /* True if every sample is the same value (const, or degenerate). */
 int dist_is_const(const struct dist *d);
 
+/*
+ * Write t in its shortest exact form with a unit, as experiment files write
+ * durations (for messages): 120000000 -> "120ms", 1500 -> "1.5us",
+ * 2000000000 -> "2s", 120000000000 -> "2m", -5000 -> "-5us", 0 -> "0s".  The
+ * value is written in a unit it is at least 1 of (never "0.12s"); ties go to
+ * the larger unit ("1.25ms", not "1250us").  Always NUL-terminated.
+ */
+void dist_format_duration(sim_time t, char *buf, size_t size);
+
+/* A buffer this size holds any dist_format_duration text (at most 22 characters). */
+#define DIST_DURATION_MAX 32
+
 #endif
