@@ -52,6 +52,7 @@
  * Meaning, as FILE: $.json.path: MESSAGE (GOT: a string ("ten"), a number (5),
  * true, false, null, an array, an object):
  *   duplicate key "x"                            (at the second occurrence)
+ *   key "a\u000ab" contains a control character  (at the object's path)
  *   number out of range                          (beyond a double: 1e999)
  *   unknown key "pool_sise" (expected one of "pool_mode", "pool_size")
  *   unknown key "x" (expected "value")           unknown key "x" (no keys are allowed here)
@@ -83,6 +84,7 @@
  *   malformed path "a[x]" (expected an index such as [0])
  *   malformed path "a[0]b" (expected '.' or '[' after ']')
  *   malformed path "a\" (ends with a lone backslash)
+ *   malformed path "a\u000ab" (control character in a key)
  *   "a.b" is a number, not an object             "a.b" is an object, not an array
  *   index 5 out of range: "a.b" has 3 elements
  *   "a.b" does not exist (only an existing array can be indexed)
@@ -754,13 +756,37 @@ static int scan_document(struct scan *sc)
 
 /* ---- the tree: build, check, free ------------------------------------ */
 
+static bool has_control(const char *s)
+{
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+        if (*p < 0x20 || *p == 0x7f) {
+            return true;
+        }
+    }
+    return false;
+}
+
+/* key quoted and escaped for a message, in buf. */
+static const char *quoted(const char *key, char *buf, size_t size)
+{
+    struct sbuf sb;
+
+    sb_init(&sb, buf, size);
+    sb_quote(&sb, key);
+    return buf;
+}
+
 /*
+ * Paths hold keys as they are, so a key may not hold a control character: a
+ * path (in a message, a CSV header) stays on one line.
+ *
  * Reject duplicate keys and numbers beyond a double (cJSON makes them
  * infinite), in document order.  path holds the node's path (len bytes) and
  * has room for JSON_PATH_MAX; it is restored before returning.
  */
 static int tree_check(const cJSON *node, char *path, size_t len, struct err *e)
 {
+    char q[QUOTE_MAX * 6 + 8];
     size_t i = 0;
 
     if (cJSON_IsNumber(node) && !isfinite(node->valuedouble)) {
@@ -770,15 +796,14 @@ static int tree_check(const cJSON *node, char *path, size_t len, struct err *e)
         int rc = 0;
 
         if (cJSON_IsObject(node)) {
+            if (has_control(c->string)) {
+                return fail_at(e, path, "key %s contains a control character",
+                               quoted(c->string, q, sizeof q));
+            }
             json_path_key(path, JSON_PATH_MAX, path, c->string);
             for (const cJSON *d = node->child; d != c && rc == 0; d = d->next) {
                 if (strcmp(d->string, c->string) == 0) {
-                    char key[QUOTE_MAX * 2 + 8];
-                    struct sbuf sb;
-
-                    sb_init(&sb, key, sizeof key);
-                    sb_quote(&sb, c->string);
-                    rc = fail_at(e, path, "duplicate key %s", key);
+                    rc = fail_at(e, path, "duplicate key %s", quoted(c->string, q, sizeof q));
                 }
             }
         } else {
@@ -807,7 +832,7 @@ int json_parse(const char *file, const char *text, size_t len, struct cJSON **ro
     if (scan_document(&sc) < 0) {
         return -1;
     }
-    /* cJSON skips a byte order mark only when 5 bytes or more follow it. */
+    /* cJSON skips a byte order mark only when 2 bytes or more follow it: skip it here. */
     bom = len >= 3 && memcmp(text, "\xef\xbb\xbf", 3) == 0 ? 3 : 0;
     r = must(cJSON_ParseWithLengthOpts(text + bom, len - bom, &end, 0));
     if (tree_check(r, path, 1, e) < 0) {
@@ -1283,7 +1308,7 @@ int json_duration(const struct json_at *at, enum json_bare bare, sim_time lo, si
     char msg[ERR_MSG_MAX];
     sim_time t = 0;
 
-    assert(lo <= hi);
+    assert(lo <= hi && bare <= JSON_BARE_S);
     if (cJSON_IsString(at->node)) {
         if (json_parse_duration(at->node->valuestring, &t, e) < 0) {
             snprintf(msg, sizeof msg, "%s", e->msg);
@@ -1500,7 +1525,7 @@ static int dist_object(const struct json_at *obj, enum dist_kind kind, const cha
     case DIST_EMPIRICAL:
         return dist_empirical(obj, base_dir, d, e);
     }
-    assert(!"unknown dist kind");
+    assert(false);
     return -1;
 }
 
@@ -1610,6 +1635,9 @@ static int path_key(const char *path, size_t *p, char **out, struct err *e)
                 return path_malformed(path, "ends with a lone backslash", e);
             }
             (*p)++;
+        }
+        if ((unsigned char)path[*p] < 0x20 || path[*p] == 0x7f) {
+            return path_malformed(path, "control character in a key", e);
         }
         *k++ = path[(*p)++];
     }

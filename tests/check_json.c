@@ -118,8 +118,8 @@ START_TEST(strict_json_is_accepted)
         "\"x\"",
         "0",
         "\xef\xbb\xbf{}",
-        "\xef\xbb\xbf"
-        "1",
+        ("\xef\xbb\xbf"
+         "1"),
         "[\"\\ud83d\\ude00 \\\" \\\\ \\/ \\b\\f\\n\\r\\t\"]",
         "{\"\xc3\xa9t\xc3\xa9\": \"\xe2\x82\xac\"}",
     };
@@ -164,6 +164,7 @@ START_TEST(meaning_errors_after_parse)
         {"{\"a\": [{\"x\": 1}, {\"y\": 2, \"y\": 3}]}", "x.json: $.a[1].y: duplicate key \"y\""},
         {"{\"a\": 1, \"A\": 2, \"a.b\": 3, \"a\": 4}", "x.json: $.a: duplicate key \"a\""},
         {"{\"a\": [1, 1e999]}", "x.json: $.a[1]: number out of range"},
+        {"{\"a\": {\"b\\nc\": 1}}", "x.json: $.a: key \"b\\u000ac\" contains a control character"},
     };
 
     check_cases(c, sizeof c / sizeof c[0]);
@@ -755,6 +756,7 @@ START_TEST(set_path_errors)
     set_fails("{\"a\": [1]}", "a[0", "malformed path \"a[0\" (expected an index such as [0])");
     set_fails("{\"a\": [1]}", "a[0]b", "malformed path \"a[0]b\" (expected '.' or '[' after ']')");
     set_fails("{}", "a\\", "malformed path \"a\\\\\" (ends with a lone backslash)");
+    set_fails("{}", "a.b\tc", "malformed path \"a.b\\u0009c\" (control character in a key)");
 }
 END_TEST
 
