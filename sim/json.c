@@ -512,7 +512,6 @@ static int scan_string(struct scan *sc)
     size_t open = sc->pos;
     int line, col;
 
-    scan_locate(sc, open, &line, &col);
     for (sc->pos++; sc->pos < sc->len;) {
         unsigned char c = sc->s[sc->pos];
 
@@ -524,6 +523,7 @@ static int scan_string(struct scan *sc)
                 return -1;
             }
         } else if (c == '\n' || c == '\r') {
+            scan_locate(sc, open, &line, &col);
             return scan_fail(sc, sc->pos, "line break in a string opened at %d:%d (missing '\"'?)",
                              line, col);
         } else if (c < 0x20) {
@@ -533,6 +533,7 @@ static int scan_string(struct scan *sc)
             sc->pos++;
         }
     }
+    scan_locate(sc, open, &line, &col);
     return scan_fail(sc, sc->pos, "unterminated string (opened at %d:%d)", line, col);
 }
 
@@ -776,18 +777,65 @@ static const char *quoted(const char *key, char *buf, size_t size)
     return buf;
 }
 
+/* An object member for the duplicate search: its key and position. */
+struct member {
+    const char *key; /* borrowed from the tree */
+    size_t index;    /* position in the object, 0-based */
+};
+
+static int member_cmp(const void *a, const void *b)
+{
+    const struct member *x = a, *y = b;
+    int c = strcmp(x->key, y->key);
+
+    if (c != 0) {
+        return c;
+    }
+    return x->index < y->index ? -1 : x->index > y->index;
+}
+
 /*
- * Paths hold keys as they are, so a key may not hold a control character: a
- * path (in a message, a CSV header) stays on one line.
- *
- * Reject duplicate keys and numbers beyond a double (cJSON makes them
- * infinite), in document order.  path holds the node's path (len bytes) and
+ * Position of the first member of obj, in file order, whose key an earlier
+ * member already has; SIZE_MAX if none.  Sorting keeps large objects
+ * O(n log n).
+ */
+static size_t first_duplicate(const cJSON *obj)
+{
+    size_t n = 0, i = 0, dup = SIZE_MAX;
+    struct member *m;
+
+    for (const cJSON *c = obj->child; c; c = c->next) {
+        n++;
+    }
+    if (n < 2) {
+        return SIZE_MAX;
+    }
+    m = xmalloc(n * sizeof *m);
+    for (const cJSON *c = obj->child; c; c = c->next, i++) {
+        m[i].key = c->string;
+        m[i].index = i;
+    }
+    qsort(m, n, sizeof *m, member_cmp);
+    for (i = 1; i < n; i++) {
+        if (strcmp(m[i].key, m[i - 1].key) == 0 && m[i].index < dup) {
+            dup = m[i].index;
+        }
+    }
+    free(m);
+    return dup;
+}
+
+/*
+ * Reject, in file order, keys with a control character (a path holds keys as
+ * they are, and a path in a message or a CSV header must stay on one line),
+ * duplicate keys (at the second occurrence) and numbers beyond a double
+ * (cJSON makes them infinite).  path holds the node's path (len bytes) and
  * has room for JSON_PATH_MAX; it is restored before returning.
  */
 static int tree_check(const cJSON *node, char *path, size_t len, struct err *e)
 {
+    size_t i = 0, dup = cJSON_IsObject(node) ? first_duplicate(node) : SIZE_MAX;
     char q[QUOTE_MAX * 6 + 8];
-    size_t i = 0;
 
     if (cJSON_IsNumber(node) && !isfinite(node->valuedouble)) {
         return fail_at(e, path, "number out of range");
@@ -801,10 +849,8 @@ static int tree_check(const cJSON *node, char *path, size_t len, struct err *e)
                                quoted(c->string, q, sizeof q));
             }
             json_path_key(path, JSON_PATH_MAX, path, c->string);
-            for (const cJSON *d = node->child; d != c && rc == 0; d = d->next) {
-                if (strcmp(d->string, c->string) == 0) {
-                    rc = fail_at(e, path, "duplicate key %s", quoted(c->string, q, sizeof q));
-                }
+            if (i == dup) {
+                rc = fail_at(e, path, "duplicate key %s", quoted(c->string, q, sizeof q));
             }
         } else {
             json_path_index(path, JSON_PATH_MAX, path, i);

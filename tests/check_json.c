@@ -163,6 +163,8 @@ START_TEST(meaning_errors_after_parse)
         {"{\"a\": 1, \"b\": {\"c\": 1, \"d\": 2, \"c\": 3}}", "x.json: $.b.c: duplicate key \"c\""},
         {"{\"a\": [{\"x\": 1}, {\"y\": 2, \"y\": 3}]}", "x.json: $.a[1].y: duplicate key \"y\""},
         {"{\"a\": 1, \"A\": 2, \"a.b\": 3, \"a\": 4}", "x.json: $.a: duplicate key \"a\""},
+        {"{\"b\": 1, \"a\": 1, \"a\": 2, \"b\": 2}", "x.json: $.a: duplicate key \"a\""},
+        {"{\"x\": {\"y\": 1, \"y\": 2}, \"x\": 3}", "x.json: $.x.y: duplicate key \"y\""},
         {"{\"a\": [1, 1e999]}", "x.json: $.a[1]: number out of range"},
         {"{\"a\": {\"b\\nc\": 1}}", "x.json: $.a: key \"b\\u000ac\" contains a control character"},
     };
