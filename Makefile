@@ -25,8 +25,8 @@ PKG_LIBS   = $(shell pkg-config --libs $(PKGS))
 CHK_CFLAGS = $(shell pkg-config --cflags check)
 CHK_LIBS   = $(shell pkg-config --libs check)
 ALL_CPPFLAGS = -I. -D_POSIX_C_SOURCE=200809L $(PKG_CFLAGS)
-ALL_CFLAGS   = -std=c11 -ffp-contract=off $(WARN) $(OPT) $(CFLAGS)
-LIBS         = $(PKG_LIBS) -lm
+ALL_CFLAGS   = -std=c11 -ffp-contract=off -pthread $(WARN) $(OPT) $(CFLAGS)
+LIBS         = $(PKG_LIBS) -lm -pthread
 
 LIB_SRC   := $(filter-out sim/main.c,$(wildcard sim/*.c models/*.c))
 LIB_OBJ   := $(LIB_SRC:%.c=$(B)/%.o)
