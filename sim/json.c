@@ -1069,10 +1069,11 @@ void json_child(const struct json_at *at, size_t i, struct json_at *out, const c
     assert(c != NULL);
     if (cJSON_IsObject(at->node)) {
         json_path_key(out->path, sizeof out->path, at->path, c->string);
-        *key = c->string;
     } else {
         json_path_index(out->path, sizeof out->path, at->path, i);
-        *key = NULL;
+    }
+    if (key) {
+        *key = cJSON_IsObject(at->node) ? c->string : NULL;
     }
     out->node = c;
 }
@@ -1860,4 +1861,9 @@ int json_set_path(struct cJSON *root, const char *path, const struct cJSON *valu
     free(keys);
     free(segs);
     return rc;
+}
+
+void json_remove_key(struct cJSON *root, const char *key)
+{
+    cJSON_DeleteItemFromObjectCaseSensitive(root, key);
 }

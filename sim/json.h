@@ -82,7 +82,7 @@ size_t json_size(const struct json_at *at);
 
 /*
  * The i-th member of an object (in file order) or element of an array.
- * *key gets the member name (borrowed; NULL for arrays).
+ * *key (unless key is NULL) gets the member name (borrowed; NULL for arrays).
  */
 void json_child(const struct json_at *at, size_t i, struct json_at *out, const char **key);
 
@@ -146,6 +146,9 @@ int json_set_path(struct cJSON *root, const char *path, const struct cJSON *valu
  * Caller owns the result (json_free).
  */
 struct cJSON *json_value_from_arg(const char *text);
+
+/* Remove member key from object root if present (and free it). */
+void json_remove_key(struct cJSON *root, const char *key);
 
 /* Print a value compactly (for CSV cells and messages).  Caller frees with free(). */
 char *json_print(const struct cJSON *value);
