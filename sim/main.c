@@ -1,15 +1,262 @@
 /*
- * main.c - the composition root and CLI (placeholder until the runner lands).
+ * main.c - the command line, and the composition root: the one file of sim/
+ * that knows the models (DESIGN.md §1).  Only main prints errors and exits
+ * (STYLE rule 11); exit codes follow DESIGN.md §5:
+ *   0 ok, 1 invalid experiment or input, 2 usage or I/O error,
+ *   3 no configuration meets the objectives (size), 130 interrupted.
  */
+#include <ctype.h>
+#include <errno.h>
+#include <limits.h>
+#include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
+
+#include <gsl/gsl_errno.h>
+
+#include "models/config.h"
+#include "models/scenario.h"
+#include "sim/err.h"
+#include "sim/json.h"
+#include "sim/runner.h"
+#include "sim/sweep.h"
+#include "sim/xalloc.h"
+
+#define POOLSIM_VERSION "0.1.0"
+#define MAX_SETS 256
+
+enum { EXIT_OK = 0, EXIT_INVALID = 1, EXIT_USAGE = 2 };
+
+static const char usage_text[] =
+    "usage: poolsim run FILE [--out DIR] [--jobs N] [--set PATH=VALUE]... [--quiet]\n"
+    "       poolsim --help | --version\n"
+    "\n"
+    "Simulate the experiment FILE (JSON, see experiments/README.md) and write\n"
+    "points.csv, replications.csv, histograms.csv and summary.json into DIR\n"
+    "(default: results/<name>/).\n"
+    "\n"
+    "  --out DIR          output directory\n"
+    "  --jobs N           worker threads (default: the number of cores)\n"
+    "  --set PATH=VALUE   override a key, e.g. --set pooler.default_pool_size=30;\n"
+    "                     VALUE is read as JSON, else as a string (repeatable)\n"
+    "  --quiet            no progress on stderr\n"
+    "\n"
+    "Exit status: 0 ok, 1 invalid experiment, 2 usage or I/O error, 130 interrupted.\n";
+
+struct cli {
+    const char *file;
+    const char *out;
+    unsigned jobs;
+    int quiet;
+    struct sweep_set sets[MAX_SETS];
+    size_t nsets;
+};
+
+static int usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* Print a usage error; returns the usage exit code. */
+static int usage_error(const char *fmt, ...)
+{
+    va_list ap;
+
+    fprintf(stderr, "poolsim: ");
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fprintf(stderr, " (see poolsim --help)\n");
+    return EXIT_USAGE;
+}
+
+static int parse_jobs(const char *s, unsigned *out)
+{
+    char *end;
+    long v;
+
+    errno = 0;
+    v = strtol(s, &end, 10);
+    if (errno || *end || end == s || v < 1 || v > 4096) {
+        return -1;
+    }
+    *out = (unsigned)v;
+    return 0;
+}
+
+static int parse_set(struct cli *c, char *arg)
+{
+    char *eq = strchr(arg, '=');
+
+    if (!eq || eq == arg) {
+        return usage_error("--set needs PATH=VALUE, got \"%s\"", arg);
+    }
+    if (c->nsets == MAX_SETS) {
+        return usage_error("too many --set options (at most %d)", MAX_SETS);
+    }
+    *eq = '\0';
+    c->sets[c->nsets].path = arg;
+    c->sets[c->nsets].value = eq + 1;
+    c->nsets++;
+    return 0;
+}
+
+static int takes_value(const char *opt)
+{
+    return strcmp(opt, "--out") == 0 || strcmp(opt, "--jobs") == 0 || strcmp(opt, "--set") == 0;
+}
+
+static int parse_run_args(struct cli *c, int argc, char **argv)
+{
+    for (int i = 2; i < argc; i++) {
+        const char *a = argv[i];
+        int has_value = i + 1 < argc;
+
+        if (strcmp(a, "--quiet") == 0) {
+            c->quiet = 1;
+        } else if (strcmp(a, "--out") == 0 && has_value) {
+            c->out = argv[++i];
+        } else if (strcmp(a, "--jobs") == 0 && has_value) {
+            if (parse_jobs(argv[++i], &c->jobs) != 0) {
+                return usage_error("--jobs needs a whole number from 1 to 4096, got \"%s\"",
+                                   argv[i]);
+            }
+        } else if (strcmp(a, "--set") == 0 && has_value) {
+            if (parse_set(c, argv[++i]) != 0) {
+                return EXIT_USAGE;
+            }
+        } else if (a[0] == '-' && a[1] != '\0') {
+            if (takes_value(a)) {
+                return usage_error("option \"%s\" needs a value", a);
+            }
+            return usage_error("unknown option \"%s\"", a);
+        } else if (c->file) {
+            return usage_error("more than one experiment file (\"%s\")", a);
+        } else {
+            c->file = a;
+        }
+    }
+    return c->file ? 0 : usage_error("run needs an experiment FILE");
+}
+
+/* results/<name> with name reduced to letters, digits, '-' and '_'; "" if nothing is left. */
+static void default_out_dir(const char *name, char *buf, size_t size)
+{
+    size_t n = (size_t)snprintf(buf, size, "results/");
+    size_t start = n;
+
+    for (const char *p = name; *p && n + 1 < size; p++) {
+        unsigned char ch = (unsigned char)*p;
+
+        if (isalnum(ch) || ch == '-' || ch == '_') {
+            buf[n++] = (char)ch;
+        }
+    }
+    buf[n] = '\0';
+    if (n == start) {
+        buf[0] = '\0';
+    }
+}
+
+/* The directory part of file ("." when it has none). */
+static char *dir_of(const char *file)
+{
+    const char *slash = strrchr(file, '/');
+    char *d;
+
+    if (!slash) {
+        return xstrdup(".");
+    }
+    d = xstrdup(file);
+    d[slash - file == 0 ? 1 : slash - file] = '\0';
+    return d;
+}
+
+static unsigned default_jobs(void)
+{
+    long n = sysconf(_SC_NPROCESSORS_ONLN);
+
+    return n > 0 && n < 4096 ? (unsigned)n : 1;
+}
+
+static int resolve_out_dir(const struct cli *c, const struct sweep_plan *plan, char *buf,
+                           size_t size, struct err *e)
+{
+    const char *name = plan->npoints ? experiment_name(plan->points[0].doc) : NULL;
+
+    if (c->out) {
+        snprintf(buf, size, "%s", c->out);
+        return 0;
+    }
+    default_out_dir(name ? name : "experiment", buf, size);
+    if (!buf[0]) {
+        err_at(e, "$.name", "\"%s\" has no letter, digit, \"-\" or \"_\" to name the output "
+                            "directory (or give --out)", name);
+        return -1;
+    }
+    return 0;
+}
+
+static int run_command(struct cli *c)
+{
+    struct err e;
+    struct cJSON *doc = NULL;
+    struct sweep_plan plan = {0};
+    struct runner_model model;
+    struct runner_options opt = {0};
+    char out_dir[PATH_MAX];
+    char *base = dir_of(c->file);
+    int rc = EXIT_INVALID;
+
+    err_clear(&e);
+    err_set_file(&e, c->file);
+    if (json_load_file(c->file, &doc, &e) != 0) {
+        rc = e.line > 0 || e.path[0] ? EXIT_INVALID : EXIT_USAGE;
+        goto out;
+    }
+    if (sweep_expand(doc, c->sets, c->nsets, &plan, &e) != 0 ||
+        resolve_out_dir(c, &plan, out_dir, sizeof out_dir, &e) != 0) {
+        goto out;
+    }
+    scn_model(&model);
+    opt.file = c->file;
+    opt.base_dir = base;
+    opt.out_dir = out_dir;
+    opt.jobs = c->jobs ? c->jobs : default_jobs();
+    opt.quiet = c->quiet != 0;
+    opt.progress_tty = isatty(STDERR_FILENO) != 0;
+    opt.version = POOLSIM_VERSION;
+    rc = runner_run(&model, &plan, &opt, &e);
+out:
+    if (rc != EXIT_OK) {
+        err_print(stderr, "poolsim", &e);
+    }
+    sweep_plan_fini(&plan);
+    json_free(doc);
+    free(base);
+    return rc;
+}
 
 int main(int argc, char **argv)
 {
-    if (argc > 1 && strcmp(argv[1], "--version") == 0) {
-        printf("poolsim 0.1.0\n");
-        return 0;
+    struct cli c = {0};
+    int rc;
+
+    gsl_set_error_handler_off();
+    if (argc < 2) {
+        fputs(usage_text, stderr);
+        return EXIT_USAGE;
     }
-    fprintf(stderr, "usage: poolsim run FILE [options]\n");
-    return 2;
+    if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
+        fputs(usage_text, stdout);
+        return EXIT_OK;
+    }
+    if (strcmp(argv[1], "--version") == 0) {
+        printf("poolsim %s\n", POOLSIM_VERSION);
+        return EXIT_OK;
+    }
+    if (strcmp(argv[1], "run") != 0) {
+        return usage_error("unknown command \"%s\"", argv[1]);
+    }
+    rc = parse_run_args(&c, argc, argv);
+    return rc != 0 ? rc : run_command(&c);
 }

@@ -1,0 +1,767 @@
+/*
+ * config.c - experiment keys -> config structs (DESIGN.md §4).
+ *
+ * The only models/ file that sees JSON.  Every object's keys are checked
+ * against the keys that exist (unknown keys are errors, naming the ones that
+ * would be accepted); every value is read with its unit rule (a bare number
+ * only where DESIGN.md §4 allows it, in the real software's unit) and range.
+ * Defaults come from each model's *_config_default, i.e. from the real
+ * software (reference/domain.md).  Keys of later features are not accepted
+ * until their behaviour exists: an accepted key always has an effect.
+ */
+#include "models/config.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cJSON.h>
+
+#include "sim/json.h"
+#include "sim/xalloc.h"
+
+#define MAX_COUNT INT64_C(1000000000)
+#define MAX_TIME SIM_S(86400 * 365) /* a year */
+
+/* ---- optional keys: absent leaves *out as it is ---- */
+
+static int opt_int(const struct json_at *o, const char *key, int64_t lo, int64_t hi, int64_t *out,
+                   struct err *e)
+{
+    struct json_at v;
+
+    return json_get(o, key, &v) ? json_int(&v, lo, hi, out, e) : 0;
+}
+
+static int opt_double(const struct json_at *o, const char *key, double lo, double hi, double *out,
+                      struct err *e)
+{
+    struct json_at v;
+
+    return json_get(o, key, &v) ? json_double(&v, lo, hi, out, e) : 0;
+}
+
+static int opt_bool(const struct json_at *o, const char *key, bool *out, struct err *e)
+{
+    struct json_at v;
+
+    return json_get(o, key, &v) ? json_bool(&v, out, e) : 0;
+}
+
+static int opt_dur(const struct json_at *o, const char *key, enum json_bare bare, sim_time *out,
+                   struct err *e)
+{
+    struct json_at v;
+
+    return json_get(o, key, &v) ? json_duration(&v, bare, 0, MAX_TIME, out, e) : 0;
+}
+
+static int opt_enum(const struct json_at *o, const char *key, const char *const *names, int *out,
+                    struct err *e)
+{
+    struct json_at v;
+
+    return json_get(o, key, &v) ? json_enum(&v, names, out, e) : 0;
+}
+
+/* An optional object member: 1 and *out if present (and an object), 0 if absent, -1 on error. */
+static int opt_object(const struct json_at *o, const char *key, const char *const *allowed,
+                      struct json_at *out, struct err *e)
+{
+    if (!json_get(o, key, out)) {
+        return 0;
+    }
+    if (json_expect_object(out, e) != 0 || json_check_keys(out, allowed, e) != 0) {
+        return -1;
+    }
+    return 1;
+}
+
+/* ---- top level ---- */
+
+static const char *const top_keys[] = {"name",     "description", "seed",        "replications",
+                                       "warmup",   "duration",    "requests",    "workload",
+                                       "app",      "client_pool", "pooler",      "postgres",
+                                       "network",  NULL};
+
+static int load_run(struct experiment *x, const struct json_at *root, struct err *e)
+{
+    struct json_at v;
+    int64_t n = 1;
+    const char *name = "experiment";
+
+    if (json_get(root, "name", &v) && json_string(&v, &name, e) != 0) {
+        return -1;
+    }
+    x->name = xstrdup(name);
+    if (json_get(root, "description", &v) && json_string(&v, &name, e) != 0) {
+        return -1;
+    }
+    n = 1;
+    if (opt_int(root, "seed", 0, INT64_C(9007199254740991), &n, e) != 0) {
+        return -1;
+    }
+    x->seed = (uint64_t)n;
+    n = 1;
+    if (opt_int(root, "replications", 1, 100000, &n, e) != 0) {
+        return -1;
+    }
+    x->replications = (uint32_t)n;
+    return opt_dur(root, "warmup", JSON_BARE_NONE, &x->warmup, e);
+}
+
+static int load_length(struct experiment *x, const struct json_at *root, struct err *e)
+{
+    struct json_at d, r;
+    int has_d = json_get(root, "duration", &d), has_r = json_get(root, "requests", &r);
+    int64_t n;
+
+    if (has_d && has_r) {
+        err_at(e, r.path, "give either \"duration\" or \"requests\", not both");
+        return -1;
+    }
+    if (has_r) {
+        if (json_int(&r, 1, INT64_C(1000000000000), &n, e) != 0) {
+            return -1;
+        }
+        x->requests = (uint64_t)n;
+        return 0;
+    }
+    if (!has_d) {
+        err_at(e, root->path, "missing key \"duration\" (or \"requests\")");
+        return -1;
+    }
+    return json_duration(&d, JSON_BARE_NONE, 1, MAX_TIME, &x->duration, e);
+}
+
+/* ---- app and endpoints ---- */
+
+static const char *const op_keys[] = {"type", "statements", "server_time", NULL};
+static const char *const op_types[] = {"query", NULL};
+
+static int load_op(struct op_config *op, const struct json_at *at, const char *ep_name, size_t i,
+                   const char *base_dir, struct err *e)
+{
+    struct json_at v;
+    int type = 0;
+    char stream[256];
+
+    if (json_expect_object(at, e) != 0 || json_check_keys(at, op_keys, e) != 0) {
+        return -1;
+    }
+    if (!json_get(at, "type", &v)) {
+        err_at(e, at->path, "missing key \"type\" (expected \"query\")");
+        return -1;
+    }
+    if (json_enum(&v, op_types, &type, e) != 0) {
+        return -1;
+    }
+    op->type = (enum op_type)type;
+    op->statements = 1;
+    if (opt_int(at, "statements", 1, 100000, &op->statements, e) != 0) {
+        return -1;
+    }
+    if (!json_get(at, "server_time", &v)) {
+        err_at(e, at->path, "missing key \"server_time\"");
+        return -1;
+    }
+    if (json_dist(&v, base_dir, &op->server_time, e) != 0) {
+        return -1;
+    }
+    snprintf(stream, sizeof stream, "server_time:%s:%zu", ep_name, i);
+    op->stream = xstrdup(stream);
+    return 0;
+}
+
+static const char *const endpoint_keys[] = {"operations", NULL};
+
+static int load_endpoint(struct endpoint_config *ep, const struct json_at *at,
+                         const char *base_dir, struct err *e)
+{
+    struct json_at ops, op;
+
+    if (json_expect_object(at, e) != 0 || json_check_keys(at, endpoint_keys, e) != 0) {
+        return -1;
+    }
+    if (!json_get(at, "operations", &ops)) {
+        err_at(e, at->path, "missing key \"operations\"");
+        return -1;
+    }
+    if (json_expect_array(&ops, e) != 0) {
+        return -1;
+    }
+    if (json_size(&ops) == 0) {
+        err_at(e, ops.path, "must list at least one operation");
+        return -1;
+    }
+    ep->ops = xcalloc(json_size(&ops), sizeof *ep->ops);
+    for (size_t i = 0; i < json_size(&ops); i++) {
+        json_child(&ops, i, &op, NULL);
+        ep->nops = i + 1;
+        if (load_op(&ep->ops[i], &op, ep->name, i, base_dir, e) != 0) {
+            return -1;
+        }
+        ep->nstmts += (size_t)ep->ops[i].statements;
+    }
+    return 0;
+}
+
+static int load_endpoints(struct app_config *app, const struct json_at *at, const char *base_dir,
+                          struct err *e)
+{
+    struct json_at ep;
+    const char *key;
+
+    if (json_expect_object(at, e) != 0) {
+        return -1;
+    }
+    if (json_size(at) == 0) {
+        err_at(e, at->path, "must define at least one endpoint");
+        return -1;
+    }
+    app->endpoints = xcalloc(json_size(at), sizeof *app->endpoints);
+    for (size_t i = 0; i < json_size(at); i++) {
+        json_child(at, i, &ep, &key);
+        app->nendpoints = i + 1;
+        app->endpoints[i].name = xstrdup(key);
+        if (load_endpoint(&app->endpoints[i], &ep, base_dir, e) != 0) {
+            return -1;
+        }
+    }
+    return 0;
+}
+
+static const char *const app_keys[] = {"instances", "clients", "cores", "request_timeout",
+                                       "endpoints", NULL};
+
+static int load_app(struct app_config *app, const struct json_at *root, const char *base_dir,
+                    struct err *e)
+{
+    struct json_at at, eps;
+    int r = opt_object(root, "app", app_keys, &at, e);
+
+    app->instances = 1;
+    app->clients = 1;
+    app->cores = 2;
+    app->request_timeout = 0;
+    if (r <= 0) {
+        if (r == 0) {
+            err_at(e, root->path, "missing key \"app\" (its \"endpoints\" are required)");
+        }
+        return -1;
+    }
+    if (opt_int(&at, "instances", 1, 100000, &app->instances, e) != 0 ||
+        opt_int(&at, "clients", 1, 10000, &app->clients, e) != 0 ||
+        opt_int(&at, "cores", 1, 4096, &app->cores, e) != 0 ||
+        opt_dur(&at, "request_timeout", JSON_BARE_NONE, &app->request_timeout, e) != 0) {
+        return -1;
+    }
+    if (!json_get(&at, "endpoints", &eps)) {
+        err_at(e, at.path, "missing key \"endpoints\"");
+        return -1;
+    }
+    return load_endpoints(app, &eps, base_dir, e);
+}
+
+/* ---- workload ---- */
+
+static int find_endpoint(const struct app_config *app, const struct json_at *at, size_t *out,
+                         struct err *e)
+{
+    const char *name;
+
+    if (json_string(at, &name, e) != 0) {
+        return -1;
+    }
+    for (size_t i = 0; i < app->nendpoints; i++) {
+        if (strcmp(app->endpoints[i].name, name) == 0) {
+            *out = i;
+            return 0;
+        }
+    }
+    err_at(e, at->path, "unknown endpoint \"%s\" (not defined in app.endpoints)", name);
+    return -1;
+}
+
+/* A list of endpoint names issued at once. */
+static int load_call_list(struct page_config *pg, const struct app_config *app,
+                          const struct json_at *at, struct err *e)
+{
+    struct json_at v;
+
+    if (json_expect_array(at, e) != 0) {
+        return -1;
+    }
+    if (json_size(at) == 0) {
+        err_at(e, at->path, "must list at least one endpoint");
+        return -1;
+    }
+    pg->endpoints = xcalloc(json_size(at), sizeof *pg->endpoints);
+    for (size_t i = 0; i < json_size(at); i++) {
+        json_child(at, i, &v, NULL);
+        if (find_endpoint(app, &v, &pg->endpoints[i], e) != 0) {
+            return -1;
+        }
+        pg->ncalls = i + 1;
+    }
+    return 0;
+}
+
+static const char *const page_keys[] = {"endpoints", "weight", NULL};
+
+static int load_pages(struct workload_config *wl, const struct app_config *app,
+                      const struct json_at *at, struct err *e)
+{
+    struct json_at pg, v;
+    const char *key;
+
+    if (json_expect_object(at, e) != 0) {
+        return -1;
+    }
+    if (json_size(at) == 0) {
+        err_at(e, at->path, "must define at least one page");
+        return -1;
+    }
+    wl->pages = xcalloc(json_size(at), sizeof *wl->pages);
+    for (size_t i = 0; i < json_size(at); i++) {
+        struct page_config *p = &wl->pages[i];
+
+        json_child(at, i, &pg, &key);
+        wl->npages = i + 1;
+        p->name = xstrdup(key);
+        p->weight = 1;
+        if (json_expect_object(&pg, e) != 0 || json_check_keys(&pg, page_keys, e) != 0 ||
+            opt_double(&pg, "weight", 0, 1e12, &p->weight, e) != 0) {
+            return -1;
+        }
+        if (p->weight <= 0 && json_get(&pg, "weight", &v)) {
+            err_at(e, v.path, "must be greater than 0, got %g", p->weight);
+            return -1;
+        }
+        if (!json_get(&pg, "endpoints", &v)) {
+            err_at(e, pg.path, "missing key \"endpoints\"");
+            return -1;
+        }
+        if (load_call_list(p, app, &v, e) != 0) {
+            return -1;
+        }
+        wl->total_weight += p->weight;
+    }
+    return 0;
+}
+
+static const char *const workload_keys[] = {"model", "rate", "page", "pages", NULL};
+static const char *const workload_models[] = {"open", NULL};
+
+static int load_page_choice(struct workload_config *wl, const struct app_config *app,
+                            const struct json_at *at, struct err *e)
+{
+    struct json_at page, pages;
+    int has_page = json_get(at, "page", &page), has_pages = json_get(at, "pages", &pages);
+
+    if (has_page == has_pages) {
+        err_at(e, at->path, has_page ? "give either \"page\" or \"pages\", not both"
+                                     : "missing key \"page\" (or \"pages\")");
+        return -1;
+    }
+    if (has_pages) {
+        return load_pages(wl, app, &pages, e);
+    }
+    wl->pages = xcalloc(1, sizeof *wl->pages);
+    wl->npages = 1;
+    wl->pages[0].name = xstrdup("page");
+    wl->pages[0].weight = 1;
+    wl->total_weight = 1;
+    return load_call_list(&wl->pages[0], app, &page, e);
+}
+
+static int load_workload(struct workload_config *wl, const struct app_config *app,
+                         const struct json_at *root, struct err *e)
+{
+    struct json_at at, v;
+    int model = 0, r = opt_object(root, "workload", workload_keys, &at, e);
+
+    if (r <= 0) {
+        if (r == 0) {
+            err_at(e, root->path, "missing key \"workload\"");
+        }
+        return -1;
+    }
+    if (!json_get(&at, "model", &v)) {
+        err_at(e, at.path, "missing key \"model\" (expected \"open\")");
+        return -1;
+    }
+    if (json_enum(&v, workload_models, &model, e) != 0) {
+        return -1;
+    }
+    wl->model = (enum workload_model)model;
+    if (!json_get(&at, "rate", &v)) {
+        err_at(e, at.path, "missing key \"rate\" (pages per second) for the open model");
+        return -1;
+    }
+    if (json_double(&v, 1e-9, 1e9, &wl->rate_per_s, e) != 0) {
+        return -1;
+    }
+    return load_page_choice(wl, app, &at, e);
+}
+
+/* ---- client pool ---- */
+
+static const char *const cpool_keys[] = {"kind",
+                                         "connection_limit",
+                                         "pool_timeout",
+                                         "connect_timeout",
+                                         "max_idle_connection_lifetime",
+                                         "pgbouncer",
+                                         NULL};
+static const char *const cpool_kinds[] = {"prisma-v6", NULL};
+
+static int load_client_pool(struct client_pool_config *cp, int64_t app_cores,
+                            const struct json_at *root, struct err *e)
+{
+    struct json_at at;
+    struct prisma_config *pc = &cp->prisma;
+    int kind = 0, r = opt_object(root, "client_pool", cpool_keys, &at, e);
+
+    cp->kind = CPOOL_PRISMA_V6;
+    prisma_config_default(pc, app_cores);
+    if (r <= 0) {
+        return r;
+    }
+    if (opt_enum(&at, "kind", cpool_kinds, &kind, e) != 0) {
+        return -1;
+    }
+    cp->kind = (enum client_pool_kind)kind;
+    if (opt_int(&at, "connection_limit", 1, 1000000, &pc->connection_limit, e) != 0 ||
+        opt_dur(&at, "pool_timeout", JSON_BARE_S, &pc->pool_timeout, e) != 0 ||
+        opt_dur(&at, "connect_timeout", JSON_BARE_S, &pc->connect_timeout, e) != 0 ||
+        opt_dur(&at, "max_idle_connection_lifetime", JSON_BARE_S, &pc->max_idle_lifetime, e) != 0 ||
+        opt_bool(&at, "pgbouncer", &pc->pgbouncer, e) != 0) {
+        return -1;
+    }
+    return 0;
+}
+
+/* ---- pooler ---- */
+
+static const char *const pooler_keys[] = {"kind",
+                                          "pool_mode",
+                                          "default_pool_size",
+                                          "max_client_conn",
+                                          "query_wait_timeout",
+                                          "server_login_retry",
+                                          NULL};
+static const char *const pooler_kinds[] = {"direct", "pgbouncer", NULL};
+static const char *const pool_modes[] = {"session", "transaction", "statement", NULL};
+
+static int load_pgbouncer(struct pgb_config *c, const struct json_at *at, struct err *e)
+{
+    int mode = (int)c->pool_mode;
+
+    if (opt_enum(at, "pool_mode", pool_modes, &mode, e) != 0 ||
+        opt_int(at, "default_pool_size", 1, 1000000, &c->default_pool_size, e) != 0 ||
+        opt_int(at, "max_client_conn", 1, 100000000, &c->max_client_conn, e) != 0 ||
+        opt_dur(at, "query_wait_timeout", JSON_BARE_S, &c->query_wait_timeout, e) != 0 ||
+        opt_dur(at, "server_login_retry", JSON_BARE_S, &c->server_login_retry, e) != 0) {
+        return -1;
+    }
+    c->pool_mode = (enum pgb_mode)mode;
+    return 0;
+}
+
+/* Keys that only PgBouncer has, refused for the direct kind with a clear message. */
+static int reject_pooler_keys(const struct json_at *at, struct err *e)
+{
+    struct json_at v;
+
+    for (size_t i = 1; pooler_keys[i]; i++) {
+        if (json_get(at, pooler_keys[i], &v)) {
+            err_at(e, v.path, "does not apply to the \"direct\" pooler kind (no pooler)");
+            return -1;
+        }
+    }
+    return 0;
+}
+
+static int load_pooler(struct pooler_config *pc, const struct json_at *root, struct err *e)
+{
+    struct json_at at;
+    int kind = 0, r = opt_object(root, "pooler", pooler_keys, &at, e);
+
+    pc->kind = POOLER_DIRECT;
+    pgb_config_default(&pc->pgb);
+    if (r <= 0) {
+        return r;
+    }
+    if (opt_enum(&at, "kind", pooler_kinds, &kind, e) != 0) {
+        return -1;
+    }
+    pc->kind = (enum pooler_kind)kind;
+    if (pc->kind == POOLER_DIRECT) {
+        return reject_pooler_keys(&at, e);
+    }
+    return load_pgbouncer(&pc->pgb, &at, e);
+}
+
+/* ---- postgres and network ---- */
+
+static const char *const pg_keys[] = {"max_connections", "superuser_reserved_connections",
+                                      "version", "backend_start", NULL};
+
+static int load_postgres(struct pg_config *c, const struct json_at *root, const char *base_dir,
+                         struct err *e)
+{
+    struct json_at at, v;
+    int r = opt_object(root, "postgres", pg_keys, &at, e);
+
+    pg_config_default(c);
+    if (r <= 0) {
+        return r;
+    }
+    if (opt_int(&at, "max_connections", 1, 262143, &c->max_connections, e) != 0 ||
+        opt_int(&at, "superuser_reserved_connections", 0, 262143, &c->superuser_reserved, e) !=
+            0 ||
+        opt_int(&at, "version", 9, 99, &c->version, e) != 0) {
+        return -1;
+    }
+    if (c->superuser_reserved >= c->max_connections) {
+        json_get(&at, json_get(&at, "superuser_reserved_connections", &v)
+                          ? "superuser_reserved_connections"
+                          : "max_connections",
+                 &v);
+        err_at(e, v.path,
+               "superuser_reserved_connections (%lld) must be less than max_connections (%lld)",
+               (long long)c->superuser_reserved, (long long)c->max_connections);
+        return -1;
+    }
+    if (json_get(&at, "backend_start", &v)) {
+        dist_fini(&c->backend_start);
+        return json_dist(&v, base_dir, &c->backend_start, e);
+    }
+    return 0;
+}
+
+static const char *const net_keys[] = {"app_pooler_rtt", "pooler_db_rtt", "app_db_rtt",
+                                       "handshake_rtts", NULL};
+
+static int load_network(struct net_config *n, const struct json_at *root, struct err *e)
+{
+    struct json_at at;
+    int r = opt_object(root, "network", net_keys, &at, e);
+
+    n->app_pooler_rtt = n->pooler_db_rtt = n->app_db_rtt = 0;
+    n->handshake_rtts = 3;
+    if (r <= 0) {
+        return r;
+    }
+    if (opt_dur(&at, "app_pooler_rtt", JSON_BARE_NONE, &n->app_pooler_rtt, e) != 0 ||
+        opt_dur(&at, "pooler_db_rtt", JSON_BARE_NONE, &n->pooler_db_rtt, e) != 0 ||
+        opt_dur(&at, "app_db_rtt", JSON_BARE_NONE, &n->app_db_rtt, e) != 0 ||
+        opt_int(&at, "handshake_rtts", 1, 100, &n->handshake_rtts, e) != 0) {
+        return -1;
+    }
+    return 0;
+}
+
+/* ---- the whole experiment ---- */
+
+int experiment_load(struct experiment *x, const struct cJSON *doc, const char *base_dir,
+                    struct err *e)
+{
+    struct json_at root;
+
+    memset(x, 0, sizeof *x);
+    pg_config_default(&x->postgres);
+    json_root(doc, &root);
+    if (json_expect_object(&root, e) != 0 || json_check_keys(&root, top_keys, e) != 0 ||
+        load_run(x, &root, e) != 0 || load_length(x, &root, e) != 0 ||
+        load_app(&x->app, &root, base_dir, e) != 0 ||
+        load_workload(&x->workload, &x->app, &root, e) != 0 ||
+        load_client_pool(&x->client_pool, x->app.cores, &root, e) != 0 ||
+        load_pooler(&x->pooler, &root, e) != 0 ||
+        load_postgres(&x->postgres, &root, base_dir, e) != 0 ||
+        load_network(&x->net, &root, e) != 0) {
+        experiment_fini(x);
+        return -1;
+    }
+    return 0;
+}
+
+void experiment_fini(struct experiment *x)
+{
+    for (size_t i = 0; i < x->app.nendpoints; i++) {
+        struct endpoint_config *ep = &x->app.endpoints[i];
+
+        for (size_t j = 0; j < ep->nops; j++) {
+            dist_fini(&ep->ops[j].server_time);
+            free(ep->ops[j].stream);
+        }
+        free(ep->ops);
+        free(ep->name);
+    }
+    free(x->app.endpoints);
+    for (size_t i = 0; i < x->workload.npages; i++) {
+        free(x->workload.pages[i].name);
+        free(x->workload.pages[i].endpoints);
+    }
+    free(x->workload.pages);
+    dist_fini(&x->postgres.backend_start);
+    free(x->name);
+    memset(x, 0, sizeof *x);
+}
+
+const char *experiment_name(const struct cJSON *doc)
+{
+    const cJSON *n = cJSON_IsObject(doc) ? cJSON_GetObjectItemCaseSensitive(doc, "name") : NULL;
+
+    return cJSON_IsString(n) ? n->valuestring : NULL;
+}
+
+/* ---- the resolved configuration, for summary.json ---- */
+
+static void add_dur(cJSON *o, const char *key, sim_time t)
+{
+    char buf[64];
+
+    dist_format_duration(t, buf, sizeof buf);
+    cJSON_AddStringToObject(o, key, buf);
+}
+
+static cJSON *dist_json(const struct dist *d)
+{
+    cJSON *o = cJSON_CreateObject();
+    static const char *const kinds[] = {"const", "exponential", "uniform",
+                                        "lognormal", "gamma", "empirical"};
+
+    cJSON_AddStringToObject(o, "dist", kinds[d->kind]);
+    cJSON_AddNumberToObject(o, "mean_ms", dist_mean_ns(d) / 1e6);
+    switch (d->kind) {
+    case DIST_CONST:
+        add_dur(o, "value", d->value);
+        break;
+    case DIST_UNIFORM:
+        add_dur(o, "min", d->min);
+        add_dur(o, "max", d->max);
+        break;
+    case DIST_LOGNORMAL:
+        cJSON_AddNumberToObject(o, "mu_ln_ns", d->mu);
+        cJSON_AddNumberToObject(o, "sigma", d->sigma);
+        break;
+    case DIST_GAMMA:
+        cJSON_AddNumberToObject(o, "shape", d->shape);
+        break;
+    case DIST_EXPONENTIAL:
+    case DIST_EMPIRICAL:
+        break;
+    }
+    return o;
+}
+
+static cJSON *app_json(const struct app_config *app)
+{
+    cJSON *o = cJSON_CreateObject(), *eps = cJSON_AddObjectToObject(o, "endpoints");
+
+    cJSON_AddNumberToObject(o, "instances", (double)app->instances);
+    cJSON_AddNumberToObject(o, "clients", (double)app->clients);
+    cJSON_AddNumberToObject(o, "cores", (double)app->cores);
+    add_dur(o, "request_timeout", app->request_timeout);
+    for (size_t i = 0; i < app->nendpoints; i++) {
+        cJSON *ops = cJSON_AddArrayToObject(cJSON_AddObjectToObject(eps, app->endpoints[i].name),
+                                            "operations");
+
+        for (size_t j = 0; j < app->endpoints[i].nops; j++) {
+            const struct op_config *op = &app->endpoints[i].ops[j];
+            cJSON *oj = cJSON_CreateObject();
+
+            cJSON_AddStringToObject(oj, "type", "query");
+            cJSON_AddNumberToObject(oj, "statements", (double)op->statements);
+            cJSON_AddItemToObject(oj, "server_time", dist_json(&op->server_time));
+            cJSON_AddItemToArray(ops, oj);
+        }
+    }
+    return o;
+}
+
+static cJSON *workload_json(const struct workload_config *wl, const struct app_config *app)
+{
+    cJSON *o = cJSON_CreateObject(), *pages = cJSON_AddObjectToObject(o, "pages");
+
+    cJSON_AddStringToObject(o, "model", "open");
+    cJSON_AddNumberToObject(o, "rate", wl->rate_per_s);
+    for (size_t i = 0; i < wl->npages; i++) {
+        cJSON *p = cJSON_AddObjectToObject(pages, wl->pages[i].name);
+        cJSON *eps = cJSON_AddArrayToObject(p, "endpoints");
+
+        for (size_t j = 0; j < wl->pages[i].ncalls; j++) {
+            cJSON_AddItemToArray(eps,
+                                 cJSON_CreateString(app->endpoints[wl->pages[i].endpoints[j]].name));
+        }
+        cJSON_AddNumberToObject(p, "weight", wl->pages[i].weight);
+    }
+    return o;
+}
+
+static cJSON *client_pool_json(const struct client_pool_config *cp)
+{
+    cJSON *o = cJSON_CreateObject();
+
+    cJSON_AddStringToObject(o, "kind", "prisma-v6");
+    cJSON_AddNumberToObject(o, "connection_limit", (double)cp->prisma.connection_limit);
+    add_dur(o, "pool_timeout", cp->prisma.pool_timeout);
+    add_dur(o, "connect_timeout", cp->prisma.connect_timeout);
+    add_dur(o, "max_idle_connection_lifetime", cp->prisma.max_idle_lifetime);
+    cJSON_AddBoolToObject(o, "pgbouncer", cp->prisma.pgbouncer);
+    return o;
+}
+
+static cJSON *pooler_json(const struct pooler_config *pc)
+{
+    cJSON *o = cJSON_CreateObject();
+
+    cJSON_AddStringToObject(o, "kind", pooler_kinds[pc->kind]);
+    if (pc->kind == POOLER_PGBOUNCER) {
+        cJSON_AddStringToObject(o, "pool_mode", pool_modes[pc->pgb.pool_mode]);
+        cJSON_AddNumberToObject(o, "default_pool_size", (double)pc->pgb.default_pool_size);
+        cJSON_AddNumberToObject(o, "max_client_conn", (double)pc->pgb.max_client_conn);
+        add_dur(o, "query_wait_timeout", pc->pgb.query_wait_timeout);
+        add_dur(o, "server_login_retry", pc->pgb.server_login_retry);
+    }
+    return o;
+}
+
+static cJSON *pg_net_json(const struct pg_config *pg, const struct net_config *n, cJSON *root)
+{
+    cJSON *o = cJSON_AddObjectToObject(root, "postgres"), *net;
+
+    cJSON_AddNumberToObject(o, "max_connections", (double)pg->max_connections);
+    cJSON_AddNumberToObject(o, "superuser_reserved_connections", (double)pg->superuser_reserved);
+    cJSON_AddNumberToObject(o, "version", (double)pg->version);
+    cJSON_AddItemToObject(o, "backend_start", dist_json(&pg->backend_start));
+    net = cJSON_AddObjectToObject(root, "network");
+    add_dur(net, "app_pooler_rtt", n->app_pooler_rtt);
+    add_dur(net, "pooler_db_rtt", n->pooler_db_rtt);
+    add_dur(net, "app_db_rtt", n->app_db_rtt);
+    cJSON_AddNumberToObject(net, "handshake_rtts", (double)n->handshake_rtts);
+    return root;
+}
+
+struct cJSON *experiment_resolved(const struct experiment *x)
+{
+    cJSON *o = cJSON_CreateObject();
+
+    cJSON_AddStringToObject(o, "name", x->name);
+    cJSON_AddNumberToObject(o, "seed", (double)x->seed);
+    cJSON_AddNumberToObject(o, "replications", x->replications);
+    add_dur(o, "warmup", x->warmup);
+    if (x->requests) {
+        cJSON_AddNumberToObject(o, "requests", (double)x->requests);
+    } else {
+        add_dur(o, "duration", x->duration);
+    }
+    cJSON_AddItemToObject(o, "workload", workload_json(&x->workload, &x->app));
+    cJSON_AddItemToObject(o, "app", app_json(&x->app));
+    cJSON_AddItemToObject(o, "client_pool", client_pool_json(&x->client_pool));
+    cJSON_AddItemToObject(o, "pooler", pooler_json(&x->pooler));
+    return pg_net_json(&x->postgres, &x->net, o);
+}

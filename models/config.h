@@ -1,0 +1,119 @@
+/*
+ * config.h - one resolved experiment point as plain config structs, and the
+ * key -> struct mapping (DESIGN.md §4; experiments/README.md documents every
+ * key).  This module and sim/json.c are the only ones that see JSON: the
+ * models receive these structs with units already converted.
+ *
+ * Defaults follow the real software (reference/domain.md); where the
+ * environment decides (network, CPU), the default has no effect.
+ */
+#ifndef POOLSIM_MODELS_CONFIG_H
+#define POOLSIM_MODELS_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "models/pgbouncer.h"
+#include "models/postgres.h"
+#include "models/prisma.h"
+#include "sim/dist.h"
+#include "sim/err.h"
+
+struct cJSON;
+
+enum op_type { OP_QUERY };
+
+struct op_config {
+    enum op_type type;
+    int64_t statements;     /* statements of one Prisma operation, >= 1 */
+    struct dist server_time; /* server time of each statement (ns) */
+    char *stream;           /* random stream name of its server times (owned) */
+};
+
+struct endpoint_config {
+    char *name;             /* as written in app.endpoints (owned) */
+    size_t nops;
+    struct op_config *ops;  /* in order (owned) */
+    size_t nstmts;          /* statements per call: sum over the operations */
+};
+
+struct page_config {
+    char *name;             /* "page" for the single page form (owned) */
+    size_t ncalls;
+    size_t *endpoints;      /* endpoint indices, issued at once (owned) */
+    double weight;          /* > 0; 1 for the single page form */
+};
+
+enum workload_model { WL_OPEN };
+
+struct workload_config {
+    enum workload_model model;
+    double rate_per_s;      /* open: page arrivals per second (Poisson) */
+    size_t npages;
+    struct page_config *pages; /* owned */
+    double total_weight;    /* sum of the weights */
+};
+
+struct app_config {
+    int64_t instances;      /* app processes; pages go round-robin */
+    int64_t clients;        /* PrismaClient instances per process: endpoint i uses i mod clients */
+    int64_t cores;          /* host cores: Prisma's default connection_limit */
+    sim_time request_timeout; /* 0 = none (ns) */
+    size_t nendpoints;
+    struct endpoint_config *endpoints; /* in file order (owned) */
+};
+
+enum client_pool_kind { CPOOL_PRISMA_V6 };
+
+struct client_pool_config {
+    enum client_pool_kind kind;
+    struct prisma_config prisma;
+};
+
+enum pooler_kind { POOLER_DIRECT, POOLER_PGBOUNCER };
+
+struct pooler_config {
+    enum pooler_kind kind;
+    struct pgb_config pgb;
+};
+
+struct net_config {
+    sim_time app_pooler_rtt; /* ns */
+    sim_time pooler_db_rtt;  /* ns */
+    sim_time app_db_rtt;     /* ns, used when the pooler is "direct" */
+    int64_t handshake_rtts;  /* round trips of a connect */
+};
+
+struct experiment {
+    char *name;              /* as written (owned) */
+    uint64_t seed;
+    uint32_t replications;
+    sim_time warmup;         /* ns */
+    sim_time duration;       /* ns after the warm-up; 0 when `requests` decides */
+    uint64_t requests;       /* stop after this many requests after the warm-up; 0 = duration */
+    struct workload_config workload;
+    struct app_config app;
+    struct client_pool_config client_pool;
+    struct pooler_config pooler;
+    struct pg_config postgres;
+    struct net_config net;
+};
+
+/*
+ * Read a resolved document (borrowed) into x.  Relative file names are
+ * resolved against base_dir.  Returns 0, or -1 with e set (JSON path and
+ * message); x is then already released.
+ */
+int experiment_load(struct experiment *x, const struct cJSON *doc, const char *base_dir,
+                    struct err *e);
+
+void experiment_fini(struct experiment *x);
+
+/* The resolved configuration, defaults included (caller owns the tree). */
+struct cJSON *experiment_resolved(const struct experiment *x);
+
+/* The experiment's name from a document, for the output directory; NULL if absent. */
+const char *experiment_name(const struct cJSON *doc);
+
+#endif

@@ -1,0 +1,95 @@
+/*
+ * pgbouncer.h - PgBouncer (reference/domain.md §2).
+ *
+ * Clients log in without a server (max_client_conn refuses at once); a server
+ * connection is linked at the client's first query, taken LIFO from the idle
+ * servers or, when none is idle and the pool may grow, after a new server
+ * login (one at a time per pool, §2.3.6); meanwhile the client waits in a
+ * FIFO queue (§2.3.1-2).  The server is released at the end of each
+ * transaction (transaction mode), after each statement (statement mode, where
+ * a statement that leaves a transaction open is refused) or when the client
+ * disconnects (session mode, after the reset query's round trip).  The
+ * janitor runs every 333 333 us from t = 0 and disconnects every waiting
+ * client whose wait strictly exceeds query_wait_timeout (§2.3.3).
+ *
+ * Each client and server is in exactly one list, the one of its state.
+ * Ownership: caller owns struct pgb; cfg, metrics and the PostgreSQL upstream
+ * are borrowed and must outlive it.
+ */
+#ifndef POOLSIM_MODELS_PGBOUNCER_H
+#define POOLSIM_MODELS_PGBOUNCER_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "models/link.h"
+#include "models/metrics.h"
+#include "sim/list.h"
+#include "sim/slab.h"
+
+enum pgb_mode { PGB_SESSION, PGB_TRANSACTION, PGB_STATEMENT };
+
+#define PGB_JANITOR_PERIOD_NS SIM_US(333333) /* full_maint_period = USEC / 3 */
+
+struct pgb_config {
+    enum pgb_mode pool_mode;
+    int64_t default_pool_size;   /* server connections of the pool */
+    int64_t max_client_conn;     /* client connections of the whole process */
+    sim_time query_wait_timeout; /* longest wait for a server; 0 = forever (ns) */
+    sim_time server_login_retry; /* pause after a failed server login (ns) */
+};
+
+enum pgb_cl_state { PGB_CL_ACTIVE, PGB_CL_WAITING, PGB_CL_LINKED };
+enum pgb_sv_state { PGB_SV_LOGIN, PGB_SV_IDLE, PGB_SV_ACTIVE, PGB_SV_TESTED };
+
+struct pgb_server;
+
+struct pgb_client {
+    struct pgb *p;              /* owner (borrowed) */
+    struct link *link;          /* the app's connection (borrowed) */
+    enum pgb_cl_state state;
+    struct list_node node;      /* in the list of its state */
+    struct pgb_server *server;  /* linked server, or NULL */
+    sim_time wait_start;        /* when its query started waiting (ns) */
+};
+
+struct pgb_server {
+    struct pgb *p;              /* owner (borrowed) */
+    struct link link;           /* the connection to PostgreSQL (owned) */
+    enum pgb_sv_state state;
+    struct list_node node;      /* in the list of its state */
+    struct pgb_client *client;  /* linked client, or NULL */
+    sim_time linked_at;         /* when it was linked (ns) */
+};
+
+struct pgb {
+    /* read-only */
+    const struct pgb_config *cfg;  /* borrowed */
+    struct sim *sim;               /* borrowed */
+    struct metrics *m;             /* borrowed */
+    const struct upstream *db;     /* PostgreSQL (borrowed) */
+    sim_time db_rtt;               /* pooler <-> PostgreSQL round trip (ns) */
+    int handshake_rtts;            /* round trips of a server login */
+    struct upstream up;            /* what the app's links point at */
+    /* private */
+    struct slab clients, servers;
+    struct list cl_active, cl_waiting, cl_linked;
+    struct list sv_login, sv_idle, sv_active, sv_tested;
+    struct sim_event janitor;      /* every PGB_JANITOR_PERIOD_NS */
+    struct sim_event login_retry;  /* end of the server_login_retry pause */
+};
+
+void pgb_config_default(struct pgb_config *cfg);
+
+void pgb_init(struct pgb *p, struct sim *sim, const struct pgb_config *cfg, struct metrics *m,
+              const struct upstream *db, sim_time db_rtt, int handshake_rtts);
+void pgb_fini(struct pgb *p);
+
+/* Client connections (any state) and server connections (any state). */
+int64_t pgb_clients(const struct pgb *p);
+int64_t pgb_servers(const struct pgb *p);
+
+/* True iff every list/state/count invariant holds. */
+bool pgb_check(const struct pgb *p);
+
+#endif

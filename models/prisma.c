@@ -1,0 +1,262 @@
+/*
+ * prisma.c - Prisma v4-v6's mobc pool (reference/domain.md §1.3; see
+ * prisma.h): fair permits, LIFO idle reuse, lazy opening, pool_timeout over
+ * wait + connect (P2024), connect_timeout (P1001).
+ */
+#include "models/prisma.h"
+
+#include <assert.h>
+
+void prisma_config_default(struct prisma_config *cfg, int64_t app_cores)
+{
+    cfg->connection_limit = 2 * app_cores + 1; /* num_physical_cpus * 2 + 1 */
+    cfg->pool_timeout = SIM_S(10);
+    cfg->connect_timeout = SIM_S(5);
+    cfg->max_idle_lifetime = SIM_S(300);
+    cfg->pgbouncer = false;
+}
+
+int64_t prisma_open(const struct prisma *pool)
+{
+    return (int64_t)(list_count(&pool->connecting) + list_count(&pool->idle) +
+                     list_count(&pool->busy));
+}
+
+static struct list *state_list(struct prisma *pool, enum prisma_conn_state s)
+{
+    switch (s) {
+    case PRISMA_CONNECTING:
+        return &pool->connecting;
+    case PRISMA_IDLE:
+        return &pool->idle;
+    case PRISMA_BUSY:
+        return &pool->busy;
+    }
+    return NULL;
+}
+
+/* Idle connections are pushed at the head: reuse is LIFO (mobc's Vec pop). */
+static void conn_set_state(struct prisma *pool, struct prisma_conn *c, enum prisma_conn_state to)
+{
+    list_remove(state_list(pool, c->state), &c->node);
+    c->state = to;
+    if (to == PRISMA_IDLE) {
+        list_push_head(&pool->idle, &c->node);
+    } else {
+        list_push_tail(state_list(pool, to), &c->node);
+    }
+}
+
+static void conn_destroy(struct prisma *pool, struct prisma_conn *c)
+{
+    sim_cancel(pool->sim, &c->connect_timer);
+    link_fini(&c->link);
+    list_remove(state_list(pool, c->state), &c->node);
+    slab_free(&pool->conns, c);
+}
+
+static void acquire(struct prisma *pool, struct prisma_checkout *co);
+
+/* A permit comes back: the first waiter takes it. */
+static void permit_release(struct prisma *pool)
+{
+    struct list_node *n;
+
+    assert(pool->permits > 0);
+    pool->permits--;
+    n = list_pop_head(&pool->waiters);
+    if (n) {
+        acquire(pool, container_of(n, struct prisma_checkout, node));
+    }
+}
+
+/* The checkout ends: record its wait, then tell the requester. */
+static void finish(struct prisma *pool, struct prisma_checkout *co, struct prisma_conn *c,
+                   enum errkind err)
+{
+    sim_time wait_ns = sim_now(pool->sim) - co->start;
+
+    sim_cancel(pool->sim, &co->timer);
+    co->opening = NULL;
+    stat_acc_add(&pool->m->pool_wait, (double)wait_ns);
+    hist_add(pool->m->h[SER_POOL_WAIT], wait_ns);
+    co->granted(co, c, err);
+}
+
+static void grant(struct prisma *pool, struct prisma_checkout *co, struct prisma_conn *c)
+{
+    conn_set_state(pool, c, PRISMA_BUSY);
+    c->co = NULL;
+    finish(pool, co, c, ERRK_NONE);
+}
+
+/* A connect failed or was abandoned: drop it, free its permit, fail the checkout. */
+static void open_failed(struct prisma *pool, struct prisma_conn *c, enum errkind err, bool withdraw)
+{
+    struct prisma_checkout *co = c->co;
+
+    if (withdraw) {
+        link_withdraw(&c->link);
+    }
+    conn_destroy(pool, c);
+    finish(pool, co, NULL, err);
+    permit_release(pool);
+}
+
+static void on_conn_down(struct link *l, enum link_msg msg, enum errkind err)
+{
+    struct prisma_conn *c = l->owner;
+    struct prisma *pool = c->pool;
+
+    if (c->state == PRISMA_CONNECTING) {
+        sim_cancel(pool->sim, &c->connect_timer);
+        if (msg == LINK_CONNECTED) {
+            grant(pool, c->co, c);
+        } else {
+            open_failed(pool, c, err, false);
+        }
+        return;
+    }
+    assert(c->state == PRISMA_BUSY && (msg == LINK_RESULT || msg == LINK_FATAL));
+    c->on_result(c->user, msg, err);
+}
+
+static void on_connect_timeout(struct sim *sim, struct sim_event *ev)
+{
+    struct prisma_conn *c = ev->ctx;
+
+    (void)sim;
+    open_failed(c->pool, c, ERRK_P1001, true);
+}
+
+static void open_new(struct prisma *pool, struct prisma_checkout *co)
+{
+    struct prisma_conn *c = slab_alloc(&pool->conns);
+
+    c->pool = pool;
+    c->state = PRISMA_CONNECTING;
+    c->co = co;
+    c->idle_since = 0;
+    c->on_result = NULL;
+    c->user = NULL;
+    co->opening = c;
+    list_node_init(&c->node);
+    list_push_tail(&pool->connecting, &c->node);
+    sim_event_init(&c->connect_timer, on_connect_timeout, c);
+    link_init(&c->link, pool->sim, pool->up, pool->rtt, pool->handshake_rtts, on_conn_down, c);
+    if (pool->cfg->connect_timeout > 0) {
+        sim_schedule_in(pool->sim, &c->connect_timer, pool->cfg->connect_timeout);
+    }
+    link_send_up(&c->link, LINK_CONNECT, NULL);
+}
+
+/* co holds a permit from now on: reuse the newest idle connection, or open one. */
+static void acquire(struct prisma *pool, struct prisma_checkout *co)
+{
+    struct list_node *n;
+
+    pool->permits++;
+    while ((n = list_first(&pool->idle)) != NULL) {
+        struct prisma_conn *c = container_of(n, struct prisma_conn, node);
+
+        if (sim_now(pool->sim) - c->idle_since <= pool->cfg->max_idle_lifetime) {
+            grant(pool, co, c);
+            return;
+        }
+        link_close(&c->link); /* expired: replaced at checkout */
+        conn_destroy(pool, c);
+    }
+    open_new(pool, co);
+}
+
+static void on_pool_timeout(struct sim *sim, struct sim_event *ev)
+{
+    struct prisma_checkout *co = ev->ctx;
+    struct prisma *pool = co->pool;
+    struct prisma_conn *c = co->opening;
+
+    (void)sim;
+    if (c) {
+        open_failed(pool, c, ERRK_P2024, true);
+        return;
+    }
+    list_remove(&pool->waiters, &co->node); /* still waiting for a permit */
+    finish(pool, co, NULL, ERRK_P2024);
+}
+
+void prisma_checkout(struct prisma *pool, struct prisma_checkout *co, prisma_granted_fn *granted)
+{
+    co->pool = pool;
+    co->start = sim_now(pool->sim);
+    co->opening = NULL;
+    co->granted = granted;
+    list_node_init(&co->node);
+    sim_event_init(&co->timer, on_pool_timeout, co);
+    if (pool->cfg->pool_timeout > 0) {
+        sim_schedule_in(pool->sim, &co->timer, pool->cfg->pool_timeout);
+    }
+    if (pool->permits < pool->cfg->connection_limit) {
+        acquire(pool, co);
+    } else {
+        list_push_tail(&pool->waiters, &co->node);
+    }
+}
+
+void prisma_query(struct prisma_conn *c, const struct stmt *s, prisma_result_fn *on_result,
+                  void *user)
+{
+    assert(c->state == PRISMA_BUSY);
+    c->on_result = on_result;
+    c->user = user;
+    link_send_up(&c->link, LINK_QUERY, s);
+}
+
+void prisma_release(struct prisma_conn *c)
+{
+    struct prisma *pool = c->pool;
+
+    assert(c->state == PRISMA_BUSY);
+    c->idle_since = sim_now(pool->sim);
+    c->on_result = NULL;
+    conn_set_state(pool, c, PRISMA_IDLE);
+    permit_release(pool);
+}
+
+void prisma_discard(struct prisma_conn *c)
+{
+    struct prisma *pool = c->pool;
+
+    assert(c->state == PRISMA_BUSY);
+    link_close(&c->link);
+    conn_destroy(pool, c);
+    permit_release(pool);
+}
+
+void prisma_init(struct prisma *pool, struct sim *sim, const struct prisma_config *cfg,
+                 struct metrics *m, const struct upstream *up, sim_time rtt, int handshake_rtts)
+{
+    pool->cfg = cfg;
+    pool->sim = sim;
+    pool->m = m;
+    pool->up = up;
+    pool->rtt = rtt;
+    pool->handshake_rtts = handshake_rtts;
+    pool->permits = 0;
+    list_init(&pool->waiters);
+    list_init(&pool->connecting);
+    list_init(&pool->idle);
+    list_init(&pool->busy);
+    slab_init(&pool->conns, sizeof(struct prisma_conn));
+}
+
+void prisma_fini(struct prisma *pool)
+{
+    slab_fini(&pool->conns);
+}
+
+bool prisma_check(const struct prisma *pool)
+{
+    return pool->permits <= pool->cfg->connection_limit &&
+           (int64_t)(list_count(&pool->connecting) + list_count(&pool->busy)) <= pool->permits &&
+           (list_is_empty(&pool->waiters) || pool->permits == pool->cfg->connection_limit);
+}

@@ -1,0 +1,109 @@
+/*
+ * prisma.h - the connection pool of one PrismaClient instance, Prisma ORM
+ * v4-v6 (the Rust engine's quaint + mobc pool; reference/domain.md §1.2,
+ * §1.3, §1.4).
+ *
+ * A checkout first takes a permit of a fair semaphore of connection_limit
+ * permits (FIFO waiters), then pops the most recently used idle connection
+ * (LIFO) or opens a new one (lazily: no pre-warming).  An idle connection
+ * older than max_idle_connection_lifetime is replaced at checkout.
+ * pool_timeout covers waiting for a permit AND opening the connection (P2024);
+ * connect_timeout covers the opening only (P1001).  A connect abandoned by
+ * either timer is withdrawn at both ends.  A connection the server closed is
+ * discarded and its permit returned.
+ *
+ * Each connection is in exactly one list: connecting, idle or busy.
+ * Invariant: connecting + busy <= permits in use <= connection_limit.
+ */
+#ifndef POOLSIM_MODELS_PRISMA_H
+#define POOLSIM_MODELS_PRISMA_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "models/link.h"
+#include "models/metrics.h"
+#include "sim/list.h"
+#include "sim/slab.h"
+
+struct prisma_config {
+    int64_t connection_limit;      /* permits = max open connections */
+    sim_time pool_timeout;         /* wait + connect limit; 0 = none (ns) */
+    sim_time connect_timeout;      /* connect limit; 0 = none (ns) */
+    sim_time max_idle_lifetime;    /* idle connection replaced at checkout after this (ns) */
+    bool pgbouncer;                /* every operation wrapped in BEGIN/DEALLOCATE ALL/.../COMMIT */
+};
+
+enum prisma_conn_state { PRISMA_CONNECTING, PRISMA_IDLE, PRISMA_BUSY };
+
+struct prisma_checkout;
+struct prisma_conn;
+
+/* A checkout ended: conn is granted (err = ERRK_NONE) or NULL with the error. */
+typedef void prisma_granted_fn(struct prisma_checkout *co, struct prisma_conn *conn,
+                               enum errkind err);
+/* The answer to a statement on a busy connection (LINK_RESULT or LINK_FATAL). */
+typedef void prisma_result_fn(void *user, enum link_msg m, enum errkind err);
+
+/* One checkout request, embedded in the requester. */
+struct prisma_checkout {
+    struct prisma *pool;         /* the pool asked (borrowed) */
+    struct list_node node;       /* in the waiters while waiting for a permit */
+    struct sim_event timer;      /* pool_timeout */
+    sim_time start;              /* when the checkout began (ns) */
+    struct prisma_conn *opening; /* connection being opened for it, or NULL */
+    prisma_granted_fn *granted;  /* called once, when the checkout ends */
+};
+
+struct prisma_conn {
+    struct prisma *pool;              /* owner (borrowed) */
+    struct link link;                 /* to the pooler or PostgreSQL (owned) */
+    enum prisma_conn_state state;
+    struct list_node node;            /* in the list of its state */
+    sim_time idle_since;              /* last return to the pool (ns) */
+    struct sim_event connect_timer;   /* connect_timeout */
+    struct prisma_checkout *co;       /* checkout it is opened for (CONNECTING) */
+    prisma_result_fn *on_result;      /* the user's handler while BUSY */
+    void *user;                       /* its argument */
+};
+
+struct prisma {
+    /* read-only */
+    const struct prisma_config *cfg; /* borrowed */
+    struct sim *sim;                 /* borrowed */
+    struct metrics *m;               /* borrowed */
+    const struct upstream *up;       /* pooler or PostgreSQL (borrowed) */
+    sim_time rtt;                    /* app <-> upstream round trip (ns) */
+    int handshake_rtts;              /* round trips of a connect */
+    /* private */
+    int64_t permits;                 /* permits in use */
+    struct list waiters;             /* FIFO of struct prisma_checkout */
+    struct list connecting, idle, busy;
+    struct slab conns;
+};
+
+void prisma_config_default(struct prisma_config *cfg, int64_t app_cores);
+
+void prisma_init(struct prisma *pool, struct sim *sim, const struct prisma_config *cfg,
+                 struct metrics *m, const struct upstream *up, sim_time rtt, int handshake_rtts);
+void prisma_fini(struct prisma *pool);
+
+/* Start a checkout; co->granted is called exactly once (possibly before this returns). */
+void prisma_checkout(struct prisma *pool, struct prisma_checkout *co, prisma_granted_fn *granted);
+
+/* Send one statement on a busy connection; the answer goes to on_result(user, ...). */
+void prisma_query(struct prisma_conn *c, const struct stmt *s, prisma_result_fn *on_result,
+                  void *user);
+
+/* Give a busy connection back to the pool. */
+void prisma_release(struct prisma_conn *c);
+
+/* Drop a busy connection the server closed; its permit returns to the pool. */
+void prisma_discard(struct prisma_conn *c);
+
+/* Open connections (any state). */
+int64_t prisma_open(const struct prisma *pool);
+
+bool prisma_check(const struct prisma *pool);
+
+#endif

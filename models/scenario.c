@@ -1,0 +1,137 @@
+/*
+ * scenario.c - one replication, and the runner_model (see scenario.h).
+ *
+ * Teardown: objects still in flight when the window closes live in slabs
+ * that are freed whole; the engine is freed without firing anything.
+ */
+#include "models/scenario.h"
+
+#include <stdbool.h>
+#include <stdlib.h>
+
+#include "models/app.h"
+#include "models/metrics.h"
+#include "models/pgbouncer.h"
+#include "models/postgres.h"
+#include "models/workload.h"
+#include "sim/sim.h"
+#include "sim/xalloc.h"
+
+void scn_init(struct scenario *s, const struct experiment *x, uint32_t rep, struct hist *hists,
+              bool with_workload)
+{
+    struct hist *h[SER__COUNT];
+    bool direct = x->pooler.kind == POOLER_DIRECT;
+    const struct upstream *up = &s->pg.up;
+    sim_time rtt = x->net.app_db_rtt;
+
+    for (int i = 0; i < SER__COUNT; i++) {
+        h[i] = &hists[i];
+    }
+    s->x = x;
+    s->with_workload = with_workload;
+    s->sim = sim_new();
+    metrics_init(&s->m, h);
+    s->m.has_pooler = !direct;
+    s->m.server_capacity = direct ? pg_usable_slots(&x->postgres) : x->pooler.pgb.default_pool_size;
+    pg_init(&s->pg, s->sim, &x->postgres, &s->m, direct, x->seed, rep);
+    if (!direct) {
+        pgb_init(&s->pgb, s->sim, &x->pooler.pgb, &s->m, &s->pg.up, x->net.pooler_db_rtt,
+                 (int)x->net.handshake_rtts);
+        up = &s->pgb.up;
+        rtt = x->net.app_pooler_rtt;
+    }
+    app_init(&s->app, s->sim, x, &s->m, up, rtt, rep);
+    if (with_workload) {
+        wl_init(&s->wl, s->sim, &x->workload, &s->app, x->seed, rep);
+    }
+}
+
+void scn_fini(struct scenario *s)
+{
+    if (s->with_workload) {
+        wl_fini(&s->wl);
+    }
+    app_fini(&s->app);
+    if (s->x->pooler.kind != POOLER_DIRECT) {
+        pgb_fini(&s->pgb);
+    }
+    pg_fini(&s->pg);
+    sim_free(s->sim);
+}
+
+uint64_t scn_run(const struct experiment *x, uint32_t rep, double *metrics, struct hist *hists)
+{
+    struct scenario s;
+    uint64_t events;
+
+    scn_init(&s, x, rep, hists, true);
+    if (x->warmup > 0) {
+        sim_run_until(s.sim, x->warmup);
+    }
+    metrics_reset(&s.m, sim_now(s.sim));
+    if (x->requests > 0) {
+        s.app.stop_after = x->requests;
+        sim_run(s.sim);
+    } else {
+        sim_run_until(s.sim, x->warmup + x->duration);
+    }
+    events = sim_events_fired(s.sim);
+    s.m.events = events;
+    metrics_values(&s.m, sim_now(s.sim), metrics);
+    scn_fini(&s);
+    return events;
+}
+
+/* ---- the runner_model ---- */
+
+static void *point_new(const struct cJSON *doc, const char *base_dir, struct err *e)
+{
+    struct experiment *x = xmalloc(sizeof *x);
+
+    if (experiment_load(x, doc, base_dir, e) != 0) {
+        free(x);
+        return NULL;
+    }
+    return x;
+}
+
+static void point_free(void *cfg)
+{
+    if (cfg) {
+        experiment_fini(cfg);
+        free(cfg);
+    }
+}
+
+static uint32_t point_replications(const void *cfg)
+{
+    return ((const struct experiment *)cfg)->replications;
+}
+
+static uint64_t point_seed(const void *cfg)
+{
+    return ((const struct experiment *)cfg)->seed;
+}
+
+static struct cJSON *point_resolved(const void *cfg)
+{
+    return experiment_resolved(cfg);
+}
+
+static void run(const void *cfg, uint32_t rep, double *metrics, struct hist *hists)
+{
+    scn_run(cfg, rep, metrics, hists);
+}
+
+void scn_model(struct runner_model *m)
+{
+    m->metrics = metrics_columns(&m->nmetrics);
+    m->series = metrics_series_names(&m->nseries);
+    m->point_new = point_new;
+    m->point_free = point_free;
+    m->point_replications = point_replications;
+    m->point_seed = point_seed;
+    m->point_resolved = point_resolved;
+    m->run = run;
+}

@@ -1,0 +1,54 @@
+/*
+ * scenario.h - one replication of one point: builds PostgreSQL, the pooler,
+ * the application and the workload, wires them (app -> pooler or direct ->
+ * PostgreSQL, with the network's round trips), runs the warm-up and the
+ * measured window, and reports the metrics.  Also the runner_model that
+ * plugs the models into the generic runner (sim/runner.h).
+ */
+#ifndef POOLSIM_MODELS_SCENARIO_H
+#define POOLSIM_MODELS_SCENARIO_H
+
+#include <stdint.h>
+
+#include <stdbool.h>
+
+#include "models/app.h"
+#include "models/config.h"
+#include "models/metrics.h"
+#include "models/pgbouncer.h"
+#include "models/postgres.h"
+#include "models/workload.h"
+#include "sim/hist.h"
+#include "sim/runner.h"
+
+/* Everything one replication owns. */
+struct scenario {
+    const struct experiment *x; /* borrowed */
+    struct sim *sim;            /* owned */
+    struct metrics m;
+    struct pg pg;
+    struct pgb pgb;             /* used unless the pooler is direct */
+    struct app app;
+    struct workload wl;         /* used when with_workload */
+    bool with_workload;
+};
+
+/*
+ * Build and wire replication rep (1-based) of x at time 0, recording into
+ * hists[SER__COUNT].  Without the workload nothing arrives by itself: tests
+ * load pages with app_load_page.
+ */
+void scn_init(struct scenario *s, const struct experiment *x, uint32_t rep, struct hist *hists,
+              bool with_workload);
+void scn_fini(struct scenario *s);
+
+/* Fill m with the description of poolsim's models for the runner. */
+void scn_model(struct runner_model *m);
+
+/*
+ * Run replication rep (1-based) of x: fill metrics (metrics_columns order)
+ * and hists[SER__COUNT] (hist_init'ed).  Returns the number of events fired.
+ */
+uint64_t scn_run(const struct experiment *x, uint32_t rep, double *metrics, struct hist *hists);
+
+#endif
