@@ -1,0 +1,81 @@
+#!/usr/bin/env bash
+# Loader and CLI errors, end to end (issue 3): one experiment per error class;
+# each must print exactly one line, exit 1, and create no output at all.
+# Usage errors exit 2.  Run by `make check` with B set to the build directory.
+set -u
+P=${B:-build}/poolsim
+P=$(cd "$(dirname "$P")" && pwd)/$(basename "$P")
+t=$(mktemp -d)
+trap 'rm -rf "$t"' EXIT
+cd "$t" || exit 1
+fail=0
+
+base='"name":"t","duration":"10s","workload":{"model":"open","rate":10,"page":["a"]},"app":{"endpoints":{"a":{"operations":[{"type":"query","server_time":"5ms"}]}}}'
+
+# expect NAME EXIT "MESSAGE" [ARGS...]: run FILE NAME.json with ARGS; compare stderr and exit
+expect() {
+    local name=$1 code=$2 msg=$3
+    shift 3
+    "$P" run "$name.json" --out "out-$name" --quiet "$@" >stdout 2>stderr
+    local rc=$?
+    if [ "$rc" != "$code" ] || [ "$(cat stderr)" != "$msg" ] || [ -s stdout ]; then
+        echo "FAIL $name: exit $rc (want $code)"; echo "  got:  $(cat stderr)"; echo "  want: $msg"
+        fail=1
+    fi
+    if [ -e "out-$name" ]; then
+        echo "FAIL $name: output directory created"; fail=1
+    fi
+}
+
+printf '{"name": "t",\n  "duration": "10s"\n  "seed": 1}\n' > syntax.json
+expect syntax 1 "poolsim: syntax.json:3:3: expected ',' or '}' after object member, got '\"'"
+
+echo "{$base, \"pooler\": {\"kind\": \"pgbouncer\", \"pool_sise\": 5}}" > unknown.json
+expect unknown 1 'poolsim: unknown.json: $.pooler.pool_sise: unknown key "pool_sise" (expected one of "kind", "pool_mode", "default_pool_size", "max_client_conn", "query_wait_timeout", "server_login_retry")'
+
+echo "{$base, \"seed\": 1, \"seed\": 2}" > dup.json
+expect dup 1 'poolsim: dup.json: $.seed: duplicate key "seed"'
+
+echo "{$base, \"replications\": \"ten\"}" > type.json
+expect type 1 'poolsim: type.json: $.replications: expected an integer, got a string ("ten")'
+
+echo "{$base, \"pooler\": {\"kind\": \"pgbouncer\", \"default_pool_size\": 0}}" > range.json
+expect range 1 'poolsim: range.json: $.pooler.default_pool_size: must be an integer in [1, 1000000], got 0'
+
+echo "{$base, \"warmup\": \"5 parsecs\"}" > unit.json
+expect unit 1 'poolsim: unit.json: $.warmup: unknown unit in "5 parsecs" (expected ns, us, ms, s, m or h)'
+
+echo "{$base, \"network\": {\"app_db_rtt\": 5}}" > bare.json
+expect bare 1 'poolsim: bare.json: $.network.app_db_rtt: bare number 5 needs a unit (e.g. "5ms")'
+
+echo "{$base, \"sweep\": {\"workload.rate\": []}}" > emptysweep.json
+expect emptysweep 1 'poolsim: emptysweep.json: $.sweep.workload\.rate: must be a non-empty list of values, got an empty list'
+
+echo "{$base, \"sweep\": {\"workload.rat\": [1, 2]}}" > nopath.json
+expect nopath 1 'poolsim: nopath.json: point 0 (workload.rat=1): $.workload.rat: unknown key "rat" (expected one of "model", "rate", "page", "pages")'
+
+echo "{$base, \"variants\": {\"ok\": {}, \"bad\": {\"postgres.max_connections\": 0}}}" > variant.json
+expect variant 1 'poolsim: variant.json: point 1 (variant "bad"): $.postgres.max_connections: must be an integer in [1, 262143], got 0'
+
+# --set: a value that is not JSON is a string
+echo "{$base, \"pooler\": {\"kind\": \"pgbouncer\"}}" > set.json
+expect set 1 'poolsim: set.json: $.pooler.pool_mode: unknown value "tx" (expected "session", "transaction" or "statement")' --set pooler.pool_mode=tx
+
+printf '{"name": "t", "duration": "1s" \xff}' > utf8.json
+expect utf8 1 'poolsim: utf8.json:1:32: invalid UTF-8 byte 0xff'
+
+echo "{$base, \"name\": \"***\"}" | sed 's/"name":"t",//' > badname.json
+"$P" run badname.json --quiet 2>stderr; rc=$?
+[ "$rc" = 1 ] && grep -q '\$.name: "\*\*\*" has no letter' stderr || { echo "FAIL badname: $rc $(cat stderr)"; fail=1; }
+[ -e results ] && { echo "FAIL badname: results/ created"; fail=1; }
+
+# usage and I/O errors exit 2
+"$P" run missing.json --quiet 2>stderr; [ $? = 2 ] || { echo "FAIL missing file: not exit 2"; fail=1; }
+"$P" run 2>/dev/null; [ $? = 2 ] || { echo "FAIL no file: not exit 2"; fail=1; }
+"$P" run x.json --jobs 0 2>/dev/null; [ $? = 2 ] || { echo "FAIL --jobs 0: not exit 2"; fail=1; }
+"$P" frobnicate 2>/dev/null; [ $? = 2 ] || { echo "FAIL unknown command: not exit 2"; fail=1; }
+"$P" --version | grep -q '^poolsim [0-9]' || { echo "FAIL --version"; fail=1; }
+"$P" --help | grep -q '^usage: poolsim run FILE' || { echo "FAIL --help"; fail=1; }
+
+[ $fail = 0 ] && echo "t_loader: all passed"
+exit $fail
