@@ -19,6 +19,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "sim/json.h"
 #include "sim/progress.h"
 #include "sim/runner.h"
 #include "sim/sweep.h"
@@ -79,9 +80,12 @@ static uint64_t toy_seed(const void *cfg)
     return 42 + ((const struct toy_cfg *)cfg)->doc->index;
 }
 
+/* Point 3 has a resolved configuration (printed by json_print); the others have none. */
 static struct cJSON *toy_resolved(const void *cfg)
 {
-    (void)cfg;
+    if (((const struct toy_cfg *)cfg)->doc->index == 3) {
+        return json_value_from_arg("{\"workload\": {\"users\": 20}}");
+    }
     return NULL;
 }
 
@@ -338,7 +342,8 @@ static const char expected_summary_point3[] =
     "workload.users=20, network.app_pooler_rtt=\\\"0.5ms\\\"\", \"replications\": 3, "
     "\"seed\": 45, \"overrides\": [{\"path\": \"pooler.pool_mode\", \"source\": \"variant\"}, "
     "{\"path\": \"workload.users\", \"source\": \"sweep\"}, "
-    "{\"path\": \"network.app_pooler_rtt\", \"source\": \"sweep\"}], \"config\": null}\n"
+    "{\"path\": \"network.app_pooler_rtt\", \"source\": \"sweep\"}], "
+    "\"config\": {\"workload\":{\"users\":20}}}\n"
     "  ],\n"
     "  \"wall_time_s\": ";
 
