@@ -37,7 +37,7 @@ BENCH_SRC := $(wildcard tests/bench/*.c)
 BENCH_BIN := $(BENCH_SRC:tests/bench/%.c=$(B)/bench/%)
 
 .PHONY: all deps run check check-unit check-scripts sanitize valgrind bench clean format \
-        format-check check-layers
+        format-check check-layers fuzz fuzz-run
 
 all: $(B)/poolsim $(B)/check_all $(BENCH_BIN)
 
@@ -123,6 +123,25 @@ format-check:
 # sim/ knows nothing of databases: only sim/main.c may include a models/ header.
 check-layers:
 	@! grep -l '#include "models/' $(filter-out sim/main.c,$(wildcard sim/*.[ch]))
+
+# libFuzzer targets for the loader (clang and its runtime from Debian: clang, libclang-rt-dev).
+FUZZ_SECONDS ?= 600
+FUZZ_SAN := -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
+FUZZ_SRC := $(filter-out sim/runner.c sim/progress.c sim/out.c,$(LIB_SRC))
+fuzz: deps
+	@command -v clang >/dev/null || { sudo=; [ "$$(id -u)" = 0 ] || sudo=sudo; \
+	    $$sudo apt-get install -y -qq --no-install-recommends clang libclang-rt-dev >/dev/null; }
+	@mkdir -p build-fuzz
+	clang -g -O1 $(FUZZ_SAN) $(ALL_CPPFLAGS) -std=c11 tests/fuzz/fuzz_json.c $(FUZZ_SRC) \
+	    $(LIBS) -o build-fuzz/fuzz_json
+	clang -g -O1 $(FUZZ_SAN) $(ALL_CPPFLAGS) -std=c11 tests/fuzz/fuzz_loader.c $(FUZZ_SRC) \
+	    $(LIBS) -o build-fuzz/fuzz_loader
+
+# Run the loader's fuzzer for FUZZ_SECONDS on a scratch copy of the committed corpus.
+fuzz-run: fuzz
+	@mkdir -p build-fuzz/corpus && cp tests/fuzz/corpus/* build-fuzz/corpus/
+	build-fuzz/fuzz_loader -max_total_time=$(FUZZ_SECONDS) -timeout=10 -rss_limit_mb=2048 \
+	    build-fuzz/corpus tests/fuzz/corpus
 
 clean:
 	rm -rf build build-san build-O0 build-fuzz
