@@ -105,11 +105,18 @@ SAN := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-po
 sanitize: deps
 	$(MAKE) B=build-san OPT=-O1 CFLAGS="-g $(SAN)" LDFLAGS="$(SAN)" build-san/check_all
 	CK_FORK=no CK_EXCLUDE_TAGS=stat CK_TIMEOUT_MULTIPLIER=4 build-san/check_all
+	$(MAKE) B=build-san OPT=-O1 CFLAGS="-g $(SAN)" LDFLAGS="$(SAN)" build-san/poolsim
+	rm -rf build-san/run && build-san/poolsim run tests/data/determinism.json \
+	    --set duration=20s --jobs 2 --quiet --out build-san/run
 
-valgrind: $(B)/check_all
-	CK_FORK=no CK_EXCLUDE_TAGS=stat CK_TIMEOUT_MULTIPLIER=20 valgrind -q --leak-check=full \
-	    --show-leak-kinds=definite,indirect --errors-for-leak-kinds=definite,indirect \
-	    --error-exitcode=1 $(B)/check_all
+VALGRIND := valgrind -q --leak-check=full --show-leak-kinds=definite,indirect \
+            --errors-for-leak-kinds=definite,indirect --error-exitcode=1
+# The mechanism tests, then a small but busy poolsim run (two threads, every error path).
+valgrind: $(B)/check_all $(B)/poolsim
+	CK_FORK=no CK_EXCLUDE_TAGS=stat CK_TIMEOUT_MULTIPLIER=20 $(VALGRIND) $(B)/check_all
+	rm -rf $(B)/valgrind-run
+	$(VALGRIND) $(B)/poolsim run tests/data/determinism.json --set duration=10s \
+	    --set replications=1 --jobs 2 --quiet --out $(B)/valgrind-run
 
 bench: $(BENCH_BIN) $(B)/poolsim
 	@bash tests/bench/run.sh "$(B)" "$(SHARED)"

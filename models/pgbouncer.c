@@ -370,6 +370,7 @@ void pgb_init(struct pgb *p, struct sim *sim, const struct pgb_config *cfg, stru
     sim_schedule(sim, &p->janitor, PGB_JANITOR_PERIOD_NS);
 }
 
+/* Cancels its own timers first, then frees its slabs (see scn_fini for the order). */
 void pgb_fini(struct pgb *p)
 {
     sim_cancel(p->sim, &p->janitor);

@@ -2,7 +2,7 @@
  * scenario.c - one replication, and the runner_model (see scenario.h).
  *
  * Teardown: objects still in flight when the window closes live in slabs
- * that are freed whole; the engine is freed without firing anything.
+ * that are freed whole, after every explicit cancel (see scn_fini).
  */
 #include "models/scenario.h"
 
@@ -47,15 +47,21 @@ void scn_init(struct scenario *s, const struct experiment *x, uint32_t rep, stru
     }
 }
 
+/*
+ * The heap may still hold events of objects that live in slabs (a call's
+ * timer, a link in flight), so every sim_cancel (workload, PgBouncer's
+ * janitor) runs before the first slab is freed; then the engine is freed
+ * without firing or touching anything.
+ */
 void scn_fini(struct scenario *s)
 {
     if (s->with_workload) {
         wl_fini(&s->wl);
     }
-    app_fini(&s->app);
     if (s->x->pooler.kind != POOLER_DIRECT) {
         pgb_fini(&s->pgb);
     }
+    app_fini(&s->app);
     pg_fini(&s->pg);
     sim_free(s->sim);
 }
