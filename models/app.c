@@ -16,9 +16,12 @@
 #include "sim/xalloc.h"
 
 struct page {
-    sim_time start;     /* ns */
-    size_t outstanding; /* calls not answered yet */
-    bool failed;        /* a call failed */
+    sim_time start;         /* ns */
+    size_t outstanding;     /* calls not answered yet */
+    bool failed;            /* a call failed */
+    uint64_t user;          /* who loaded it */
+    app_page_done_fn *done; /* told when the page ends (may be NULL) */
+    void *ctx;              /* its argument */
 };
 
 struct call {
@@ -26,13 +29,13 @@ struct call {
     struct page *page;
     const struct endpoint_config *ep;
     size_t ep_index;
-    struct prisma *pool;
+    struct cpool *pool;
     sim_time start;              /* ns */
     size_t op;                   /* current operation */
     size_t stmt_base;            /* index of its first statement in server_ns */
     size_t pos, len;             /* position in the operation's script and its length */
-    struct prisma_checkout co;
-    struct prisma_conn *conn;    /* held connection, or NULL */
+    struct pool_request co;
+    struct pool_conn *conn;      /* held connection, or NULL */
     struct sim_event timeout;    /* request_timeout */
     bool answered;               /* the caller has its answer */
     sim_time server_ns[];        /* every statement of the call (ns) */
@@ -42,11 +45,18 @@ static void op_start(struct call *c);
 
 static void page_answered(struct app *a, struct page *p, bool failed)
 {
+    sim_time latency;
+
     p->failed |= failed;
-    if (--p->outstanding == 0) {
-        metrics_page_done(a->m, sim_now(a->sim) - p->start, p->failed);
-        slab_free(&a->pages, p);
+    if (--p->outstanding > 0) {
+        return;
     }
+    latency = sim_now(a->sim) - p->start;
+    metrics_page_done(a->m, latency, p->failed);
+    if (p->done) {
+        p->done(p->ctx, latency, p->failed);
+    }
+    slab_free(&a->pages, p);
 }
 
 /* The caller gets its answer: measured once per call. */
@@ -107,7 +117,7 @@ static void send_next(struct call *c)
 {
     struct stmt s = script_stmt(c);
 
-    prisma_query(c->conn, &s, on_result, c);
+    cpool_query(c->conn, &s, on_result, c);
 }
 
 /* The operation is over: next operation, or the call ends. */
@@ -124,17 +134,17 @@ static void op_done(struct call *c)
 static void on_result(void *user, enum link_msg m, enum errkind err)
 {
     struct call *c = user;
-    struct prisma_conn *conn = c->conn;
+    struct pool_conn *conn = c->conn;
 
     if (m == LINK_FATAL) {
         c->conn = NULL;
-        prisma_discard(conn);
+        cpool_discard(conn);
         call_end(c, err);
         return;
     }
     if (err != ERRK_NONE || ++c->pos == c->len) {
         c->conn = NULL;
-        prisma_release(conn);
+        cpool_release(conn);
         if (err != ERRK_NONE) {
             call_end(c, err);
         } else {
@@ -145,7 +155,7 @@ static void on_result(void *user, enum link_msg m, enum errkind err)
     send_next(c);
 }
 
-static void on_granted(struct prisma_checkout *co, struct prisma_conn *conn, enum errkind err)
+static void on_granted(struct pool_request *co, struct pool_conn *conn, enum errkind err)
 {
     struct call *c = container_of(co, struct call, co);
 
@@ -161,7 +171,7 @@ static void on_granted(struct prisma_checkout *co, struct prisma_conn *conn, enu
 
 static void op_start(struct call *c)
 {
-    prisma_checkout(c->pool, &c->co, on_granted);
+    cpool_checkout(c->pool, &c->co, on_granted);
 }
 
 /* Draw every server time of the call now, from the endpoint's own streams. */
@@ -178,7 +188,7 @@ static void draw_server_times(struct app *a, struct call *c)
     }
 }
 
-static void call_start(struct app *a, struct page *p, size_t ep, struct prisma *pools)
+static void call_start(struct app *a, struct page *p, size_t ep, struct cpool *pools)
 {
     struct call *c = slab_alloc(&a->calls[ep]);
 
@@ -201,15 +211,19 @@ static void call_start(struct app *a, struct page *p, size_t ep, struct prisma *
     op_start(c);
 }
 
-void app_load_page(struct app *a, const struct page_config *page)
+void app_load_page(struct app *a, const struct page_config *page, uint64_t user,
+                   app_page_done_fn *done, void *ctx)
 {
     struct page *p = slab_alloc(&a->pages);
-    struct prisma *pools = &a->pools[a->next_instance * (size_t)a->x->app.clients];
+    struct cpool *pools = &a->pools[a->next_instance * (size_t)a->x->app.clients];
 
     a->next_instance = (a->next_instance + 1) % (size_t)a->x->app.instances;
     p->start = sim_now(a->sim);
     p->outstanding = page->ncalls;
     p->failed = false;
+    p->user = user;
+    p->done = done;
+    p->ctx = ctx;
     for (size_t i = 0; i < page->ncalls; i++) {
         call_start(a, p, page->endpoints[i], pools);
     }
@@ -247,8 +261,7 @@ void app_init(struct app *a, struct sim *sim, const struct experiment *x, struct
     a->next_instance = 0;
     a->pools = xcalloc(npools, sizeof *a->pools);
     for (size_t i = 0; i < npools; i++) {
-        prisma_init(&a->pools[i], sim, &x->client_pool.prisma, m, up, rtt,
-                    (int)x->net.handshake_rtts);
+        cpool_init(&a->pools[i], sim, &x->client_pool, m, up, rtt, (int)x->net.handshake_rtts);
     }
     init_streams(a, rep);
     slab_init(&a->pages, sizeof(struct page));
@@ -264,7 +277,7 @@ void app_fini(struct app *a)
     size_t nstreams = 0;
 
     for (size_t i = 0; i < (size_t)(cfg->instances * cfg->clients); i++) {
-        prisma_fini(&a->pools[i]);
+        cpool_fini(&a->pools[i]);
     }
     free(a->pools);
     for (size_t i = 0; i < cfg->nendpoints; i++) {

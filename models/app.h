@@ -17,13 +17,14 @@
 #ifndef POOLSIM_MODELS_APP_H
 #define POOLSIM_MODELS_APP_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include <gsl/gsl_rng.h>
 
 #include "models/config.h"
 #include "models/metrics.h"
-#include "models/prisma.h"
+#include "models/cpool.h"
 #include "sim/slab.h"
 
 struct app {
@@ -33,7 +34,7 @@ struct app {
     struct metrics *m;           /* borrowed */
     uint64_t stop_after;         /* sim_stop once this many requests ended; 0 = never */
     /* private */
-    struct prisma *pools;        /* instances x clients pools (owned) */
+    struct cpool *pools;         /* instances x clients pools (owned) */
     size_t next_instance;        /* round-robin cursor */
     gsl_rng **server_rng;        /* one per endpoint operation (owned) */
     size_t *first_rng;           /* endpoint i's first operation stream (owned) */
@@ -45,7 +46,15 @@ void app_init(struct app *a, struct sim *sim, const struct experiment *x, struct
               const struct upstream *up, sim_time rtt, uint32_t rep);
 void app_fini(struct app *a);
 
-/* Load one page now: its calls start at once. */
-void app_load_page(struct app *a, const struct page_config *page);
+/* A page ended (its last call was answered) after latency_ns; failed if any call failed. */
+typedef void app_page_done_fn(void *ctx, sim_time latency_ns, bool failed);
+
+/*
+ * Load one page now for user (the closed workload's user index, or the
+ * arrival's number for the open one): its calls start at once.  done (may be
+ * NULL) is called when the page ends.
+ */
+void app_load_page(struct app *a, const struct page_config *page, uint64_t user,
+                   app_page_done_fn *done, void *ctx);
 
 #endif

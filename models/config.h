@@ -64,7 +64,6 @@ struct app_config {
     struct endpoint_config *endpoints; /* in file order (owned) */
 };
 
-enum client_pool_kind { CPOOL_PRISMA_V6 };
 
 struct client_pool_config {
     enum client_pool_kind kind;

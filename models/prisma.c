@@ -55,7 +55,7 @@ static void conn_destroy(struct prisma *pool, struct prisma_conn *c)
     slab_free(&pool->conns, c);
 }
 
-static void acquire(struct prisma *pool, struct prisma_checkout *co);
+static void acquire(struct prisma *pool, struct pool_request *co);
 
 /* A permit comes back: the first waiter takes it. */
 static void permit_release(struct prisma *pool)
@@ -66,12 +66,12 @@ static void permit_release(struct prisma *pool)
     pool->permits--;
     n = list_pop_head(&pool->waiters);
     if (n) {
-        acquire(pool, container_of(n, struct prisma_checkout, node));
+        acquire(pool, container_of(n, struct pool_request, node));
     }
 }
 
 /* The checkout ends: record its wait, then tell the requester. */
-static void finish(struct prisma *pool, struct prisma_checkout *co, struct prisma_conn *c,
+static void finish(struct prisma *pool, struct pool_request *co, struct prisma_conn *c,
                    enum errkind err)
 {
     sim_time wait_ns = sim_now(pool->sim) - co->start;
@@ -80,10 +80,10 @@ static void finish(struct prisma *pool, struct prisma_checkout *co, struct prism
     co->opening = NULL;
     stat_acc_add(&pool->m->pool_wait, (double)wait_ns);
     hist_add(pool->m->h[SER_POOL_WAIT], wait_ns);
-    co->granted(co, c, err);
+    co->granted(co, c ? &c->base : NULL, err);
 }
 
-static void grant(struct prisma *pool, struct prisma_checkout *co, struct prisma_conn *c)
+static void grant(struct prisma *pool, struct pool_request *co, struct prisma_conn *c)
 {
     conn_set_state(pool, c, PRISMA_BUSY);
     c->co = NULL;
@@ -93,7 +93,7 @@ static void grant(struct prisma *pool, struct prisma_checkout *co, struct prisma
 /* A connect failed or was abandoned: drop it, free its permit, fail the checkout. */
 static void open_failed(struct prisma *pool, struct prisma_conn *c, enum errkind err, bool withdraw)
 {
-    struct prisma_checkout *co = c->co;
+    struct pool_request *co = c->co;
 
     if (withdraw) {
         link_withdraw(&c->link);
@@ -129,10 +129,11 @@ static void on_connect_timeout(struct sim *sim, struct sim_event *ev)
     open_failed(c->pool, c, ERRK_P1001, true);
 }
 
-static void open_new(struct prisma *pool, struct prisma_checkout *co)
+static void open_new(struct prisma *pool, struct pool_request *co)
 {
     struct prisma_conn *c = slab_alloc(&pool->conns);
 
+    c->base.kind = CPOOL_PRISMA_V6;
     c->pool = pool;
     c->state = PRISMA_CONNECTING;
     c->co = co;
@@ -151,7 +152,7 @@ static void open_new(struct prisma *pool, struct prisma_checkout *co)
 }
 
 /* co holds a permit from now on: reuse the newest idle connection, or open one. */
-static void acquire(struct prisma *pool, struct prisma_checkout *co)
+static void acquire(struct prisma *pool, struct pool_request *co)
 {
     struct list_node *n;
 
@@ -171,7 +172,7 @@ static void acquire(struct prisma *pool, struct prisma_checkout *co)
 
 static void on_pool_timeout(struct sim *sim, struct sim_event *ev)
 {
-    struct prisma_checkout *co = ev->ctx;
+    struct pool_request *co = ev->ctx;
     struct prisma *pool = co->pool;
     struct prisma_conn *c = co->opening;
 
@@ -184,7 +185,7 @@ static void on_pool_timeout(struct sim *sim, struct sim_event *ev)
     finish(pool, co, NULL, ERRK_P2024);
 }
 
-void prisma_checkout(struct prisma *pool, struct prisma_checkout *co, prisma_granted_fn *granted)
+void prisma_checkout(struct prisma *pool, struct pool_request *co, pool_granted_fn *granted)
 {
     co->pool = pool;
     co->start = sim_now(pool->sim);
@@ -202,7 +203,7 @@ void prisma_checkout(struct prisma *pool, struct prisma_checkout *co, prisma_gra
     }
 }
 
-void prisma_query(struct prisma_conn *c, const struct stmt *s, prisma_result_fn *on_result,
+void prisma_query(struct prisma_conn *c, const struct stmt *s, pool_result_fn *on_result,
                   void *user)
 {
     assert(c->state == PRISMA_BUSY);

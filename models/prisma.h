@@ -23,6 +23,7 @@
 
 #include "models/link.h"
 #include "models/metrics.h"
+#include "models/pool.h"
 #include "sim/list.h"
 #include "sim/slab.h"
 
@@ -36,34 +37,16 @@ struct prisma_config {
 
 enum prisma_conn_state { PRISMA_CONNECTING, PRISMA_IDLE, PRISMA_BUSY };
 
-struct prisma_checkout;
-struct prisma_conn;
-
-/* A checkout ended: conn is granted (err = ERRK_NONE) or NULL with the error. */
-typedef void prisma_granted_fn(struct prisma_checkout *co, struct prisma_conn *conn,
-                               enum errkind err);
-/* The answer to a statement on a busy connection (LINK_RESULT or LINK_FATAL). */
-typedef void prisma_result_fn(void *user, enum link_msg m, enum errkind err);
-
-/* One checkout request, embedded in the requester. */
-struct prisma_checkout {
-    struct prisma *pool;         /* the pool asked (borrowed) */
-    struct list_node node;       /* in the waiters while waiting for a permit */
-    struct sim_event timer;      /* pool_timeout */
-    sim_time start;              /* when the checkout began (ns) */
-    struct prisma_conn *opening; /* connection being opened for it, or NULL */
-    prisma_granted_fn *granted;  /* called once, when the checkout ends */
-};
-
 struct prisma_conn {
+    struct pool_conn base;            /* kind CPOOL_PRISMA_V6; first member */
     struct prisma *pool;              /* owner (borrowed) */
     struct link link;                 /* to the pooler or PostgreSQL (owned) */
     enum prisma_conn_state state;
     struct list_node node;            /* in the list of its state */
     sim_time idle_since;              /* last return to the pool (ns) */
     struct sim_event connect_timer;   /* connect_timeout */
-    struct prisma_checkout *co;       /* checkout it is opened for (CONNECTING) */
-    prisma_result_fn *on_result;      /* the user's handler while BUSY */
+    struct pool_request *co;          /* checkout it is opened for (CONNECTING) */
+    pool_result_fn *on_result;        /* the user's handler while BUSY */
     void *user;                       /* its argument */
 };
 
@@ -77,7 +60,7 @@ struct prisma {
     int handshake_rtts;              /* round trips of a connect */
     /* private */
     int64_t permits;                 /* permits in use */
-    struct list waiters;             /* FIFO of struct prisma_checkout */
+    struct list waiters;             /* FIFO of struct pool_request */
     struct list connecting, idle, busy;
     struct slab conns;
 };
@@ -89,10 +72,10 @@ void prisma_init(struct prisma *pool, struct sim *sim, const struct prisma_confi
 void prisma_fini(struct prisma *pool);
 
 /* Start a checkout; co->granted is called exactly once (possibly before this returns). */
-void prisma_checkout(struct prisma *pool, struct prisma_checkout *co, prisma_granted_fn *granted);
+void prisma_checkout(struct prisma *pool, struct pool_request *co, pool_granted_fn *granted);
 
 /* Send one statement on a busy connection; the answer goes to on_result(user, ...). */
-void prisma_query(struct prisma_conn *c, const struct stmt *s, prisma_result_fn *on_result,
+void prisma_query(struct prisma_conn *c, const struct stmt *s, pool_result_fn *on_result,
                   void *user);
 
 /* Give a busy connection back to the pool. */

@@ -38,7 +38,7 @@ static void on_arrival(struct sim *sim, struct sim_event *ev)
 
     (void)sim;
     schedule_next(w);
-    app_load_page(w->app, pick_page(w));
+    app_load_page(w->app, pick_page(w), w->arrivals++, NULL, NULL);
 }
 
 void wl_init(struct workload *w, struct sim *sim, const struct workload_config *cfg,
@@ -49,6 +49,7 @@ void wl_init(struct workload *w, struct sim *sim, const struct workload_config *
     w->sim = sim;
     w->rng_arrivals = rng_new(seed, rep, "workload.arrivals", 0);
     w->rng_page = rng_new(seed, rep, "workload.page", 0);
+    w->arrivals = 0;
     sim_event_init(&w->arrival, on_arrival, w);
     schedule_next(w);
 }

@@ -20,6 +20,7 @@ struct workload {
     gsl_rng *rng_arrivals;             /* owned */
     gsl_rng *rng_page;                 /* owned */
     struct sim_event arrival;          /* the next page arrival */
+    uint64_t arrivals;                 /* pages loaded so far */
 };
 
 /* Start arrivals at time 0 (the first one after one inter-arrival time). */

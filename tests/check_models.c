@@ -65,7 +65,7 @@ static void load(struct rig *r, const char *names)
     }
     pg.endpoints = idx;
     pg.weight = 1;
-    app_load_page(&r->s.app, &pg);
+    app_load_page(&r->s.app, &pg, 0, NULL, NULL);
 }
 
 static void run_to(struct rig *r, sim_time t)
