@@ -1867,3 +1867,77 @@ void json_remove_key(struct cJSON *root, const char *key)
 {
     cJSON_DeleteItemFromObjectCaseSensitive(root, key);
 }
+
+/* ---- sources of resolved values (summary.json) ---- */
+
+struct sources_ctx {
+    const char *const *paths;   /* override paths as written */
+    const char *const *sources; /* their sources */
+    size_t n;
+    cJSON *out;                 /* {"leaf.path": "source"} */
+};
+
+/* Does override path p cover leaf (p equals it or is an ancestor of it)? */
+static bool path_covers(const char *p, const char *leaf)
+{
+    size_t n = strlen(p);
+
+    return strncmp(p, leaf, n) == 0 && (leaf[n] == '\0' || leaf[n] == '.' || leaf[n] == '[');
+}
+
+static void sources_leaf(struct sources_ctx *c, const char *leaf, const cJSON *file_node,
+                         bool in_file)
+{
+    const char *src = in_file || file_node ? "file" : "default";
+
+    for (size_t i = c->n; i-- > 0;) {
+        if (path_covers(c->paths[i], leaf)) {
+            src = c->sources[i];
+            break;
+        }
+    }
+    must(cJSON_AddItemToObject(c->out, leaf, must(cJSON_CreateString(src))) ? c->out : NULL);
+}
+
+/*
+ * Walk resolved; file_node is the same place in the file (NULL if absent);
+ * in_file is true once the file gave a scalar shorthand above (a duration for
+ * a distribution): everything below it came from the file.
+ */
+static void sources_walk(struct sources_ctx *c, const cJSON *node, const char *path,
+                         const cJSON *file_node, bool in_file)
+{
+    char sub[JSON_PATH_MAX];
+    size_t i = 0;
+
+    if (!cJSON_IsObject(node) && !cJSON_IsArray(node)) {
+        sources_leaf(c, path[0] == '$' ? path + 2 : path, file_node, in_file);
+        return;
+    }
+    /* a scalar shorthand, or a distribution the file wrote as {"dist": ...}: its derived
+     * parameters came from the file too */
+    in_file = in_file || (file_node && !cJSON_IsObject(file_node) && !cJSON_IsArray(file_node)) ||
+              (cJSON_IsObject(file_node) && cJSON_GetObjectItemCaseSensitive(file_node, "dist"));
+    for (const cJSON *ch = node->child; ch; ch = ch->next, i++) {
+        const cJSON *f = NULL;
+
+        if (cJSON_IsObject(node)) {
+            json_path_key(sub, sizeof sub, path, ch->string);
+            f = cJSON_IsObject(file_node) ? cJSON_GetObjectItemCaseSensitive(file_node, ch->string)
+                                          : NULL;
+        } else {
+            json_path_index(sub, sizeof sub, path, i);
+            f = cJSON_IsArray(file_node) ? cJSON_GetArrayItem(file_node, (int)i) : NULL;
+        }
+        sources_walk(c, ch, sub, f, in_file);
+    }
+}
+
+struct cJSON *json_sources(const struct cJSON *resolved, const struct cJSON *file_doc,
+                           const char *const *paths, const char *const *sources, size_t n)
+{
+    struct sources_ctx c = {paths, sources, n, must(cJSON_CreateObject())};
+
+    sources_walk(&c, resolved, "$", file_doc, false);
+    return c.out;
+}

@@ -150,6 +150,17 @@ struct cJSON *json_value_from_arg(const char *text);
 /* Remove member key from object root if present (and free it). */
 void json_remove_key(struct cJSON *root, const char *key);
 
+/*
+ * Where each resolved value came from, for summary.json: an object mapping
+ * every leaf path of resolved ("pooler.default_pool_size", "a.b[0].c") to the
+ * source of the last override covering it (paths[i] equal to the leaf or an
+ * ancestor of it; sources[i] names it), else "file" if the file doc has it
+ * (or a shorthand above it, such as a duration for a distribution), else
+ * "default".  All arguments borrowed; caller owns the result.
+ */
+struct cJSON *json_sources(const struct cJSON *resolved, const struct cJSON *file_doc,
+                           const char *const *paths, const char *const *sources, size_t n);
+
 /* Print a value compactly (for CSV cells and messages).  Caller frees with free(). */
 char *json_print(const struct cJSON *value);
 

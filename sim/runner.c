@@ -420,6 +420,38 @@ static const char *source_name(enum sweep_source s)
     return "?";
 }
 
+/* Print a tree (or null) and free it. */
+static void print_tree(struct out_buf *b, struct cJSON *tree)
+{
+    char *text;
+
+    if (!tree) {
+        out_buf_puts(b, "null");
+        return;
+    }
+    text = json_print(tree);
+    out_buf_puts(b, text);
+    free(text);
+}
+
+/* The source of every resolved value: default, file, variant, sweep or --set. */
+static struct cJSON *point_sources(const struct run *r, const struct sweep_point *sp,
+                                   const struct cJSON *config)
+{
+    const char **paths = xcalloc(sp->noverrides + 1, sizeof *paths);
+    const char **srcs = xcalloc(sp->noverrides + 1, sizeof *srcs);
+    struct cJSON *out;
+
+    for (size_t i = 0; i < sp->noverrides; i++) {
+        paths[i] = sp->overrides[i].path;
+        srcs[i] = source_name(sp->overrides[i].source);
+    }
+    out = json_sources(config, r->plan->file_doc, paths, srcs, sp->noverrides);
+    free(paths);
+    free(srcs);
+    return out;
+}
+
 /* One element of summary.json's "points", on one line. */
 static void point_json(const struct run *r, size_t p, struct out_buf *b)
 {
@@ -439,15 +471,10 @@ static void point_json(const struct run *r, size_t p, struct out_buf *b)
         out_buf_printf(b, ", \"source\": \"%s\"}", source_name(sp->overrides[i].source));
     }
     out_buf_puts(b, "], \"config\": ");
-    if (config) {
-        char *text = json_print(config);
-
-        out_buf_puts(b, text);
-        free(text);
-        json_free(config);
-    } else {
-        out_buf_puts(b, "null");
-    }
+    print_tree(b, config);
+    out_buf_puts(b, ", \"sources\": ");
+    print_tree(b, config ? point_sources(r, sp, config) : NULL);
+    json_free(config);
     out_buf_puts(b, "}");
 }
 

@@ -821,6 +821,39 @@ START_TEST(dup_is_deep_and_free_null_is_noop)
 }
 END_TEST
 
+static struct cJSON *parse_or_die(const char *text)
+{
+    struct cJSON *v = NULL;
+    struct err e;
+
+    err_clear(&e);
+    ck_assert_msg(json_parse("t.json", text, strlen(text), &v, &e) == 0, "%s", e.msg);
+    return v;
+}
+
+START_TEST(sources_name_default_file_and_the_last_override)
+{
+    struct cJSON *resolved = parse_or_die("{\"a\": {\"b\": 1, \"c\": {\"dist\": \"x\", \"m\": 2},"
+                                          " \"s\": {\"v\": 1}}, \"d\": 3, \"e\": [1, 2]}");
+    struct cJSON *file = parse_or_die("{\"a\": {\"c\": {\"dist\": \"x\"}, \"s\": \"5ms\"},"
+                                      " \"e\": [1]}");
+    const char *paths[] = {"d", "a.b", "d"};
+    const char *srcs[] = {"variant", "sweep", "--set"};
+    struct cJSON *src = json_sources(resolved, file, paths, srcs, 3);
+    char *text = json_print(src);
+
+    /* a.b: the sweep; a.c.m: derived from the file's distribution; a.s.v: under a file
+     * shorthand; d: the last override wins; e[1]: not in the file */
+    ck_assert_str_eq(text, "{\"a.b\":\"sweep\",\"a.c.dist\":\"file\",\"a.c.m\":\"file\","
+                           "\"a.s.v\":\"file\",\"d\":\"--set\",\"e[0]\":\"file\","
+                           "\"e[1]\":\"default\"}");
+    free(text);
+    json_free(src);
+    json_free(file);
+    json_free(resolved);
+}
+END_TEST
+
 Suite *json_suite(void)
 {
     Suite *s = suite_create("json");
@@ -852,5 +885,6 @@ Suite *json_suite(void)
     tcase_add_test(tc, set_path_errors);
     tcase_add_test(tc, value_from_arg_is_json_else_string);
     tcase_add_test(tc, dup_is_deep_and_free_null_is_noop);
+    tcase_add_test(tc, sources_name_default_file_and_the_last_override);
     return s;
 }

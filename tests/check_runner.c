@@ -335,7 +335,8 @@ static const char expected_summary_head[] =
     "    {\"point\": 0, \"variant\": \"s,\\\"q\\\"\", \"label\": \"variant \\\"s,\\\"q\\\"\\\", "
     "workload.users=10, network.app_pooler_rtt=\\\"150ms\\\"\", \"replications\": 3, "
     "\"seed\": 42, \"overrides\": [{\"path\": \"workload.users\", \"source\": \"sweep\"}, "
-    "{\"path\": \"network.app_pooler_rtt\", \"source\": \"sweep\"}], \"config\": null},\n";
+    "{\"path\": \"network.app_pooler_rtt\", \"source\": \"sweep\"}], \"config\": null, "
+    "\"sources\": null},\n";
 
 static const char expected_summary_point3[] =
     "    {\"point\": 3, \"variant\": \"tx\", \"label\": \"variant \\\"tx\\\", "
@@ -343,7 +344,7 @@ static const char expected_summary_point3[] =
     "\"seed\": 45, \"overrides\": [{\"path\": \"pooler.pool_mode\", \"source\": \"variant\"}, "
     "{\"path\": \"workload.users\", \"source\": \"sweep\"}, "
     "{\"path\": \"network.app_pooler_rtt\", \"source\": \"sweep\"}], "
-    "\"config\": {\"workload\":{\"users\":20}}}\n"
+    "\"config\": {\"workload\":{\"users\":20}}, \"sources\": {\"workload.users\":\"sweep\"}}\n"
     "  ],\n"
     "  \"wall_time_s\": ";
 
