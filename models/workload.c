@@ -27,7 +27,7 @@ static const struct page_config *pick_page(struct workload *w)
 
 static void schedule_next(struct workload *w)
 {
-    double gap_s = gsl_ran_exponential(w->rng_arrivals, 1.0 / w->cfg->rate_per_s);
+    double gap_s = rng_exponential(w->rng_arrivals, 1.0 / w->cfg->rate_per_s);
 
     sim_schedule_in(w->sim, &w->arrival, sim_time_from_s(gap_s));
 }

@@ -7,7 +7,7 @@
  * every sample is rounded to the nearest ns.  Every kind is non-negative by
  * construction (validated bounds, or a distribution on [0, inf)).
  *
- * Sampling: exponential by gsl_ran_exponential (inversion, one uniform);
+ * Sampling: exponential by rng_exponential (inversion, one uniform);
  * uniform by gsl_ran_flat; lognormal as exp(mu + sigma * z) with z from GSL's
  * Gaussian ziggurat (7 ns against 21 ns for gsl_ran_lognormal's polar
  * method); gamma by gsl_ran_gamma (Marsaglia-Tsang); empirical by inversion:
@@ -32,6 +32,7 @@
 #include <gsl/gsl_cdf.h>
 #include <gsl/gsl_randist.h>
 
+#include "sim/rng.h"
 #include "sim/xalloc.h"
 
 /* The units of a duration, smallest first. */
@@ -446,7 +447,7 @@ static double sample_ns(const struct dist *d, gsl_rng *r)
     case DIST_CONST:
         return (double)d->value;
     case DIST_EXPONENTIAL:
-        return gsl_ran_exponential(r, d->mean_ns);
+        return rng_exponential(r, d->mean_ns);
     case DIST_UNIFORM:
         return gsl_ran_flat(r, (double)d->min, (double)d->max);
     case DIST_LOGNORMAL:

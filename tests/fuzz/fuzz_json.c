@@ -4,7 +4,7 @@
  *
  *   clang -g -O1 -fsanitize=fuzzer,address,undefined -I. -I/usr/include/cjson \
  *       -D_POSIX_C_SOURCE=200809L tests/fuzz/fuzz_json.c sim/json.c sim/dist.c \
- *       sim/err.c sim/xalloc.c sim/simtime.c -lcjson -lgsl -lgslcblas -lm \
+ *       sim/err.c sim/xalloc.c -lcjson -lgsl -lgslcblas -lm \
  *       -o build-fuzz/fuzz_json
  *   build-fuzz/fuzz_json -max_total_time=120 tests/fuzz/corpus
  *
