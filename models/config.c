@@ -452,7 +452,7 @@ static const char *const pooler_keys[] = {"kind",
                                           "query_wait_timeout",
                                           "server_login_retry",
                                           NULL};
-static const char *const pooler_kinds[] = {"direct", "pgbouncer", NULL};
+static const char *const pooler_kinds[] = {"direct", "pgbouncer", "supavisor", NULL};
 static const char *const pool_modes[] = {"session", "transaction", "statement", NULL};
 
 static int load_pgbouncer(struct pgb_config *c, const struct json_at *at, struct err *e)
@@ -484,24 +484,68 @@ static int reject_pooler_keys(const struct json_at *at, struct err *e)
     return 0;
 }
 
+static const char *const supa_keys[] = {"kind",         "pool_mode",          "pool_size",
+                                        "max_clients",  "pool_checkout_timeout", "session_full",
+                                        "capacity",     "session_disconnect", NULL};
+static const char *const supa_modes[] = {"session", "transaction", NULL};
+static const char *const supa_full[] = {"reject", "queue", NULL};
+static const char *const supa_caps[] = {"pool_size", "pool_size+1", NULL};
+static const char *const supa_disc[] = {"close", "reuse", NULL};
+
+static int load_supavisor(struct supa_config *c, const struct json_at *at, struct err *e)
+{
+    struct json_at v;
+    int mode = 0, full = (int)c->session_full, cap = (int)c->capacity;
+    int disc = (int)c->session_disconnect;
+
+    if (json_check_keys(at, supa_keys, e) != 0) {
+        return -1;
+    }
+    if (!json_get(at, "pool_mode", &v)) {
+        err_at(e, at->path, "missing key \"pool_mode\" (\"session\": port 5432, or "
+                            "\"transaction\": port 6543)");
+        return -1;
+    }
+    if (json_enum(&v, supa_modes, &mode, e) != 0 ||
+        opt_int(at, "pool_size", 1, 1000000, &c->pool_size, e) != 0 ||
+        opt_int(at, "max_clients", 1, 100000000, &c->max_clients, e) != 0 ||
+        opt_dur(at, "pool_checkout_timeout", JSON_BARE_MS, &c->checkout_timeout, e) != 0 ||
+        opt_enum(at, "session_full", supa_full, &full, e) != 0 ||
+        opt_enum(at, "capacity", supa_caps, &cap, e) != 0 ||
+        opt_enum(at, "session_disconnect", supa_disc, &disc, e) != 0) {
+        return -1;
+    }
+    c->pool_mode = (enum supa_mode)mode;
+    c->session_full = (enum supa_session_full)full;
+    c->capacity = (enum supa_capacity)cap;
+    c->session_disconnect = (enum supa_disconnect)disc;
+    return 0;
+}
+
 static int load_pooler(struct pooler_config *pc, const struct json_at *root, struct err *e)
 {
     struct json_at at;
-    int kind = 0, r = opt_object(root, "pooler", pooler_keys, &at, e);
+    int kind = 0;
 
     pc->kind = POOLER_DIRECT;
     pgb_config_default(&pc->pgb);
-    if (r <= 0) {
-        return r;
+    supa_config_default(&pc->supa);
+    if (!json_get(root, "pooler", &at)) {
+        return 0;
     }
-    if (opt_enum(&at, "kind", pooler_kinds, &kind, e) != 0) {
+    if (json_expect_object(&at, e) != 0 || opt_enum(&at, "kind", pooler_kinds, &kind, e) != 0) {
         return -1;
     }
     pc->kind = (enum pooler_kind)kind;
-    if (pc->kind == POOLER_DIRECT) {
-        return reject_pooler_keys(&at, e);
+    switch (pc->kind) {
+    case POOLER_DIRECT:
+        return json_check_keys(&at, pooler_keys, e) != 0 ? -1 : reject_pooler_keys(&at, e);
+    case POOLER_PGBOUNCER:
+        return json_check_keys(&at, pooler_keys, e) != 0 ? -1 : load_pgbouncer(&pc->pgb, &at, e);
+    case POOLER_SUPAVISOR:
+        return load_supavisor(&pc->supa, &at, e);
     }
-    return load_pgbouncer(&pc->pgb, &at, e);
+    return -1;
 }
 
 /* ---- postgres and network ---- */
@@ -715,6 +759,17 @@ static cJSON *client_pool_json(const struct client_pool_config *cp)
     return o;
 }
 
+static void supavisor_json(cJSON *o, const struct supa_config *c)
+{
+    cJSON_AddStringToObject(o, "pool_mode", supa_modes[c->pool_mode]);
+    cJSON_AddNumberToObject(o, "pool_size", (double)c->pool_size);
+    cJSON_AddNumberToObject(o, "max_clients", (double)c->max_clients);
+    add_dur(o, "pool_checkout_timeout", c->checkout_timeout);
+    cJSON_AddStringToObject(o, "session_full", supa_full[c->session_full]);
+    cJSON_AddStringToObject(o, "capacity", supa_caps[c->capacity]);
+    cJSON_AddStringToObject(o, "session_disconnect", supa_disc[c->session_disconnect]);
+}
+
 static cJSON *pooler_json(const struct pooler_config *pc)
 {
     cJSON *o = cJSON_CreateObject();
@@ -726,6 +781,8 @@ static cJSON *pooler_json(const struct pooler_config *pc)
         cJSON_AddNumberToObject(o, "max_client_conn", (double)pc->pgb.max_client_conn);
         add_dur(o, "query_wait_timeout", pc->pgb.query_wait_timeout);
         add_dur(o, "server_login_retry", pc->pgb.server_login_retry);
+    } else if (pc->kind == POOLER_SUPAVISOR) {
+        supavisor_json(o, &pc->supa);
     }
     return o;
 }

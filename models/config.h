@@ -17,6 +17,7 @@
 #include "models/pgbouncer.h"
 #include "models/postgres.h"
 #include "models/prisma.h"
+#include "models/supavisor.h"
 #include "sim/dist.h"
 #include "sim/err.h"
 
@@ -70,11 +71,12 @@ struct client_pool_config {
     struct prisma_config prisma;
 };
 
-enum pooler_kind { POOLER_DIRECT, POOLER_PGBOUNCER };
+enum pooler_kind { POOLER_DIRECT, POOLER_PGBOUNCER, POOLER_SUPAVISOR };
 
 struct pooler_config {
     enum pooler_kind kind;
-    struct pgb_config pgb;
+    struct pgb_config pgb;   /* kind "pgbouncer" */
+    struct supa_config supa; /* kind "supavisor" */
 };
 
 struct net_config {

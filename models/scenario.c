@@ -33,13 +33,25 @@ void scn_init(struct scenario *s, const struct experiment *x, uint32_t rep, stru
     s->sim = sim_new();
     metrics_init(&s->m, h);
     s->m.has_pooler = !direct;
-    s->m.server_capacity = direct ? pg_usable_slots(&x->postgres) : x->pooler.pgb.default_pool_size;
+    s->m.server_capacity = pg_usable_slots(&x->postgres);
     pg_init(&s->pg, s->sim, &x->postgres, &s->m, direct, x->seed, rep);
-    if (!direct) {
+    switch (x->pooler.kind) {
+    case POOLER_DIRECT:
+        break;
+    case POOLER_PGBOUNCER:
         pgb_init(&s->pgb, s->sim, &x->pooler.pgb, &s->m, &s->pg.up, x->net.pooler_db_rtt,
                  (int)x->net.handshake_rtts);
+        s->m.server_capacity = x->pooler.pgb.default_pool_size;
         up = &s->pgb.up;
         rtt = x->net.app_pooler_rtt;
+        break;
+    case POOLER_SUPAVISOR:
+        supa_init(&s->supa, s->sim, &x->pooler.supa, &s->m, &s->pg.up, x->net.pooler_db_rtt,
+                  (int)x->net.handshake_rtts);
+        s->m.server_capacity = x->pooler.supa.pool_size;
+        up = &s->supa.up;
+        rtt = x->net.app_pooler_rtt;
+        break;
     }
     app_init(&s->app, s->sim, x, &s->m, up, rtt, rep);
     if (with_workload) {
@@ -58,8 +70,10 @@ void scn_fini(struct scenario *s)
     if (s->with_workload) {
         wl_fini(&s->wl);
     }
-    if (s->x->pooler.kind != POOLER_DIRECT) {
+    if (s->x->pooler.kind == POOLER_PGBOUNCER) {
         pgb_fini(&s->pgb);
+    } else if (s->x->pooler.kind == POOLER_SUPAVISOR) {
+        supa_fini(&s->supa);
     }
     app_fini(&s->app);
     pg_fini(&s->pg);

@@ -17,6 +17,7 @@
 #include "models/metrics.h"
 #include "models/pgbouncer.h"
 #include "models/postgres.h"
+#include "models/supavisor.h"
 #include "models/workload.h"
 #include "sim/hist.h"
 #include "sim/runner.h"
@@ -27,7 +28,8 @@ struct scenario {
     struct sim *sim;            /* owned */
     struct metrics m;
     struct pg pg;
-    struct pgb pgb;             /* used unless the pooler is direct */
+    struct pgb pgb;             /* pooler kind "pgbouncer" */
+    struct supa supa;           /* pooler kind "supavisor" */
     struct app app;
     struct workload wl;         /* used when with_workload */
     bool with_workload;
