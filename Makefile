@@ -144,11 +144,12 @@ fuzz: deps
 	clang -g -O1 $(FUZZ_SAN) $(ALL_CPPFLAGS) -std=c11 tests/fuzz/fuzz_loader.c $(FUZZ_SRC) \
 	    $(LIBS) -o build-fuzz/fuzz_loader
 
-# Run the loader's fuzzer for FUZZ_SECONDS on a scratch copy of the committed corpus.
+# Run the loader's fuzzer for FUZZ_SECONDS, starting from the committed corpora; new inputs go
+# to build-fuzz/corpus (merge them into tests/fuzz/corpus-loader with -merge=1 to keep them).
 fuzz-run: fuzz
-	@mkdir -p build-fuzz/corpus && cp tests/fuzz/corpus/* build-fuzz/corpus/
+	@mkdir -p build-fuzz/corpus
 	build-fuzz/fuzz_loader -max_total_time=$(FUZZ_SECONDS) -timeout=10 -rss_limit_mb=2048 \
-	    build-fuzz/corpus tests/fuzz/corpus
+	    build-fuzz/corpus tests/fuzz/corpus-loader tests/fuzz/corpus
 
 clean:
 	rm -rf build build-san build-O0 build-fuzz
