@@ -30,9 +30,10 @@ LIBS         = $(PKG_LIBS) -lm -pthread
 
 LIB_SRC   := $(filter-out sim/main.c,$(wildcard sim/*.c models/*.c))
 LIB_OBJ   := $(LIB_SRC:%.c=$(B)/%.o)
-TEST_SRC  := $(wildcard tests/check_*.c)
+CHECK_SRC := $(wildcard tests/check_*.c)
+TEST_SRC  := $(CHECK_SRC) tests/rig.c
 TEST_OBJ  := $(TEST_SRC:%.c=$(B)/%.o)
-SUITES    := $(patsubst tests/check_%.c,%,$(filter-out tests/check_main.c,$(TEST_SRC)))
+SUITES    := $(patsubst tests/check_%.c,%,$(filter-out tests/check_main.c,$(CHECK_SRC)))
 BENCH_SRC := $(wildcard tests/bench/*.c)
 BENCH_BIN := $(BENCH_SRC:tests/bench/%.c=$(B)/bench/%)
 
@@ -66,7 +67,7 @@ $(B)/tests/%.o: tests/%.c | deps
 
 # The runner's suite list is generated from the file names: adding
 # tests/check_foo.c (exporting foo_suite) is all it takes to add a suite.
-$(B)/tests/suites.inc: $(TEST_SRC) Makefile
+$(B)/tests/suites.inc: $(CHECK_SRC) Makefile
 	@mkdir -p $(@D)
 	@printf '%s\n' $(foreach s,$(SUITES),"SUITE($(s))") > $@.tmp && mv $@.tmp $@
 # tests.h includes suites.inc, so every suite object needs it (a fresh B=... build).

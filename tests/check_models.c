@@ -4,22 +4,8 @@
  * start, PgBouncer's linking and janitor, Prisma's timers, and PostgreSQL's
  * slots.  Each scenario loads pages by hand (no random arrivals).
  */
-#include <stdio.h>
-#include <string.h>
-
-#include <cJSON.h>
-
-#include "models/config.h"
-#include "models/scenario.h"
-#include "sim/json.h"
-#include "sim/xalloc.h"
+#include "tests/rig.h"
 #include "tests/tests.h"
-
-struct rig {
-    struct experiment x;
-    struct hist *h; /* SER__COUNT histograms */
-    struct scenario s;
-};
 
 /* Common keys; each test adds its own app, client_pool, pooler, postgres and network. */
 #define HEAD "{\"name\": \"t\", \"duration\": \"100s\", " \
@@ -28,58 +14,6 @@ struct rig {
 #define ENDPOINTS2(t) "\"endpoints\": {" \
     "\"a\": {\"operations\": [{\"type\": \"query\", \"server_time\": \"" t "\"}]}, " \
     "\"b\": {\"operations\": [{\"type\": \"query\", \"server_time\": \"" t "\"}]}}"
-
-static void rig_up(struct rig *r, const char *json)
-{
-    struct cJSON *doc = NULL;
-    struct err e;
-
-    err_clear(&e);
-    ck_assert_msg(json_parse("test.json", json, strlen(json), &doc, &e) == 0, "%d:%d %s", e.line,
-                  e.col, e.msg);
-    ck_assert_msg(experiment_load(&r->x, doc, ".", &e) == 0, "%s: %s", e.path, e.msg);
-    json_free(doc);
-    r->h = xcalloc(SER__COUNT, sizeof *r->h);
-    for (int i = 0; i < SER__COUNT; i++) {
-        hist_init(&r->h[i]);
-    }
-    scn_init(&r->s, &r->x, 1, r->h, false);
-}
-
-static void rig_down(struct rig *r)
-{
-    scn_fini(&r->s);
-    experiment_fini(&r->x);
-    free(r->h);
-}
-
-/* Load the page made of the endpoints named in names ("a", "ab", ...). */
-static void load(struct rig *r, const char *names)
-{
-    struct page_config pg = {0};
-    size_t idx[8];
-
-    for (size_t i = 0; names[i]; i++) {
-        idx[i] = (size_t)(names[i] - 'a');
-        pg.ncalls = i + 1;
-    }
-    pg.endpoints = idx;
-    pg.weight = 1;
-    app_load_page(&r->s.app, &pg, 0, NULL, NULL);
-}
-
-static void run_to(struct rig *r, sim_time t)
-{
-    sim_run_until(r->s.sim, t);
-}
-
-/* The one latency recorded in series ser (exact: min = max). */
-static sim_time only_latency(const struct rig *r, int ser)
-{
-    ck_assert_uint_eq(r->h[ser].n, 1);
-    ck_assert_int_eq(r->h[ser].min, r->h[ser].max);
-    return r->h[ser].min;
-}
 
 START_TEST(direct_refuses_third_connection_with_53300)
 {
@@ -93,12 +27,12 @@ START_TEST(direct_refuses_third_connection_with_53300)
                     "\"postgres\": {\"max_connections\": 5, \"superuser_reserved_connections\": 3,"
                     "               \"backend_start\": \"5ms\"},"
                     "\"network\": {\"app_db_rtt\": \"10ms\"}}");
-    load(&r, "abc");
-    run_to(&r, SIM_S(10));
+    rig_load(&r, "abc");
+    rig_run_to(&r, SIM_S(10));
     ck_assert_uint_eq(r.s.m.ok, 2);
     ck_assert_uint_eq(r.s.m.errors_by_kind[ERRK_53300], 1);
     /* refused when the startup arrives (2.5 round trips), answer half a trip later */
-    ck_assert_int_eq(only_latency(&r, SER_ERRORS + ERRK_53300), SIM_MS(30));
+    ck_assert_int_eq(rig_only_latency(&r, SER_ERRORS + ERRK_53300), SIM_MS(30));
     /* 3 round trips + backend start, then one round trip + 1 s */
     ck_assert_int_eq(r.h[SER_OK].min, SIM_MS(30 + 5 + 10 + 1000));
     ck_assert_int_eq(r.h[SER_OK].max, SIM_MS(30 + 5 + 10 + 1000));
@@ -119,11 +53,11 @@ START_TEST(statement_latency_is_server_time_plus_round_trips)
                     " \"statements\": 2, \"server_time\": \"100ms\"}]}}},"
                     "\"postgres\": {\"backend_start\": \"5ms\"},"
                     "\"network\": {\"app_db_rtt\": \"1001ns\"}}");
-    load(&r, "a");
-    run_to(&r, SIM_S(1));
-    ck_assert_int_eq(only_latency(&r, SER_OK), 3 * 1001 + SIM_MS(5) + 2 * (1001 + SIM_MS(100)));
-    load(&r, "a"); /* the idle connection is reused: no connect */
-    run_to(&r, SIM_S(2));
+    rig_load(&r, "a");
+    rig_run_to(&r, SIM_S(1));
+    ck_assert_int_eq(rig_only_latency(&r, SER_OK), 3 * 1001 + SIM_MS(5) + 2 * (1001 + SIM_MS(100)));
+    rig_load(&r, "a"); /* the idle connection is reused: no connect */
+    rig_run_to(&r, SIM_S(2));
     ck_assert_int_eq(r.h[SER_OK].min, 2 * (1001 + SIM_MS(100)));
     ck_assert_uint_eq(r.s.m.tx_done, 4);
     rig_down(&r);
@@ -141,14 +75,14 @@ START_TEST(pgbouncer_path_adds_login_and_both_hops)
                     " \"server_time\": \"100ms\"}]}}}," PGB_TX
                     "\"postgres\": {\"backend_start\": \"5ms\"},"
                     "\"network\": {\"app_pooler_rtt\": \"2ms\", \"pooler_db_rtt\": \"1ms\"}}");
-    load(&r, "a");
-    run_to(&r, SIM_S(1));
+    rig_load(&r, "a");
+    rig_run_to(&r, SIM_S(1));
     /* client login 3 x 2 ms; query 1 ms out; server login 3 x 1 ms + 5 ms; 0.5 + 100 + 0.5;
      * 1 ms back */
-    ck_assert_int_eq(only_latency(&r, SER_OK), SIM_MS(6 + 1 + 8 + 101 + 1));
+    ck_assert_int_eq(rig_only_latency(&r, SER_OK), SIM_MS(6 + 1 + 8 + 101 + 1));
     ck_assert_double_eq(r.s.m.pooler_wait.max, (double)SIM_MS(8));
-    load(&r, "a"); /* idle client connection and idle server reused */
-    run_to(&r, SIM_S(2));
+    rig_load(&r, "a"); /* idle client connection and idle server reused */
+    rig_run_to(&r, SIM_S(2));
     ck_assert_int_eq(r.h[SER_OK].min, SIM_MS(1 + 0) + SIM_US(500) * 2 + SIM_MS(100) + SIM_MS(1));
     ck_assert_int_eq(pgb_servers(&r.s.pgb), 1);
     rig_down(&r);
@@ -161,11 +95,11 @@ START_TEST(query_wait_timeout_fires_on_first_janitor_tick_past_it)
 
     rig_up(&r, HEAD "\"app\": {" ENDPOINTS2("10s") "}," PGB_TX
                     "\"postgres\": {\"backend_start\": \"0s\"}}");
-    load(&r, "ab");
-    run_to(&r, SIM_S(20));
+    rig_load(&r, "ab");
+    rig_run_to(&r, SIM_S(20));
     /* ticks at k x 333 333 us: 999 999 us is not past 1 s, 1 333 332 us is */
-    ck_assert_int_eq(only_latency(&r, SER_ERRORS + ERRK_QUERY_WAIT_TIMEOUT), SIM_US(1333332));
-    ck_assert_int_eq(only_latency(&r, SER_OK), SIM_S(10));
+    ck_assert_int_eq(rig_only_latency(&r, SER_ERRORS + ERRK_QUERY_WAIT_TIMEOUT), SIM_US(1333332));
+    ck_assert_int_eq(rig_only_latency(&r, SER_OK), SIM_S(10));
     rig_down(&r);
 }
 END_TEST
@@ -177,10 +111,10 @@ START_TEST(prisma_pool_timeout_fails_waiter_with_p2024)
     rig_up(&r, HEAD "\"app\": {" ENDPOINTS2("5s") "},"
                     "\"client_pool\": {\"connection_limit\": 1, \"pool_timeout\": 2},"
                     "\"postgres\": {\"backend_start\": \"0s\"}}");
-    load(&r, "ab");
-    run_to(&r, SIM_S(20));
-    ck_assert_int_eq(only_latency(&r, SER_ERRORS + ERRK_P2024), SIM_S(2));
-    ck_assert_int_eq(only_latency(&r, SER_OK), SIM_S(5));
+    rig_load(&r, "ab");
+    rig_run_to(&r, SIM_S(20));
+    ck_assert_int_eq(rig_only_latency(&r, SER_ERRORS + ERRK_P2024), SIM_S(2));
+    ck_assert_int_eq(rig_only_latency(&r, SER_OK), SIM_S(5));
     ck_assert_double_eq(r.s.m.pool_wait.max, (double)SIM_S(2)); /* the failed wait counts */
     rig_down(&r);
 }
@@ -193,12 +127,12 @@ START_TEST(prisma_connect_timeout_is_p1001_and_withdraws_the_connect)
     rig_up(&r, HEAD "\"app\": {" ENDPOINTS2("1s") "},"
                     "\"client_pool\": {\"connection_limit\": 1, \"connect_timeout\": \"1s\"},"
                     "\"postgres\": {\"backend_start\": \"3s\"}}");
-    load(&r, "ab");
-    run_to(&r, SIM_MS(1500));
+    rig_load(&r, "ab");
+    rig_run_to(&r, SIM_MS(1500));
     /* a fails at 1 s; then b's permit opens a new connect, which fails at 2 s */
     ck_assert_uint_eq(r.s.m.errors_by_kind[ERRK_P1001], 1);
     ck_assert_int_eq(pg_backends(&r.s.pg), 1); /* a's backend was withdrawn, b's is starting */
-    run_to(&r, SIM_S(20));
+    rig_run_to(&r, SIM_S(20));
     ck_assert_uint_eq(r.s.m.errors_by_kind[ERRK_P1001], 2);
     ck_assert_int_eq(r.h[SER_ERRORS + ERRK_P1001].max, SIM_S(2));
     ck_assert_int_eq(pg_backends(&r.s.pg), 0);
@@ -215,9 +149,9 @@ START_TEST(pgbouncer_max_client_conn_refuses_at_login)
                     "             \"max_client_conn\": 1},"
                     "\"postgres\": {\"backend_start\": \"0s\"},"
                     "\"network\": {\"app_pooler_rtt\": \"10ms\"}}");
-    load(&r, "ab");
-    run_to(&r, SIM_S(5));
-    ck_assert_int_eq(only_latency(&r, SER_ERRORS + ERRK_MAX_CLIENT_CONN), SIM_MS(30));
+    rig_load(&r, "ab");
+    rig_run_to(&r, SIM_S(5));
+    ck_assert_int_eq(rig_only_latency(&r, SER_ERRORS + ERRK_MAX_CLIENT_CONN), SIM_MS(30));
     ck_assert_uint_eq(r.s.m.ok, 1);
     rig_down(&r);
 }
@@ -232,10 +166,10 @@ START_TEST(pgbouncer_flag_wraps_operation_in_one_transaction)
                     "\"client_pool\": {\"pgbouncer\": true}," PGB_TX
                     "\"postgres\": {\"backend_start\": \"0s\"},"
                     "\"network\": {\"app_pooler_rtt\": \"2ms\"}}");
-    load(&r, "a");
-    run_to(&r, SIM_S(1));
+    rig_load(&r, "a");
+    rig_run_to(&r, SIM_S(1));
     /* connect 6 ms; BEGIN, DEALLOCATE ALL, 2 statements, COMMIT: 5 round trips + 20 ms */
-    ck_assert_int_eq(only_latency(&r, SER_OK), SIM_MS(6 + 5 * 2 + 20));
+    ck_assert_int_eq(rig_only_latency(&r, SER_OK), SIM_MS(6 + 5 * 2 + 20));
     ck_assert_uint_eq(r.s.m.tx_done, 1);
     /* linked when BEGIN arrives (7 ms), released when COMMIT arrives (35 ms) */
     ck_assert_double_eq(r.s.m.server_hold.mean, (double)SIM_MS(28));
@@ -251,9 +185,9 @@ START_TEST(autocommit_statements_release_the_server_each_time)
                     " \"statements\": 2, \"server_time\": \"10ms\"}]}}}," PGB_TX
                     "\"postgres\": {\"backend_start\": \"0s\"},"
                     "\"network\": {\"app_pooler_rtt\": \"2ms\"}}");
-    load(&r, "a");
-    run_to(&r, SIM_S(1));
-    ck_assert_int_eq(only_latency(&r, SER_OK), SIM_MS(6 + 2 * 2 + 20));
+    rig_load(&r, "a");
+    rig_run_to(&r, SIM_S(1));
+    ck_assert_int_eq(rig_only_latency(&r, SER_OK), SIM_MS(6 + 2 * 2 + 20));
     ck_assert_uint_eq(r.s.m.tx_done, 2);
     ck_assert_uint_eq(r.s.m.server_hold.n, 2);
     ck_assert_double_eq(r.s.m.server_hold.mean, (double)SIM_MS(10));
@@ -273,10 +207,10 @@ START_TEST(session_mode_holds_the_server_until_disconnect)
            "\"pooler\": {\"kind\": \"pgbouncer\", \"pool_mode\": \"session\","
            "             \"default_pool_size\": 1, \"query_wait_timeout\": 5},"
            "\"postgres\": {\"backend_start\": \"0s\"}}");
-    load(&r, "ab");
-    run_to(&r, SIM_S(20));
-    ck_assert_int_eq(only_latency(&r, SER_OK), SIM_S(1));
-    ck_assert_int_eq(only_latency(&r, SER_ERRORS + ERRK_QUERY_WAIT_TIMEOUT), SIM_US(5333328));
+    rig_load(&r, "ab");
+    rig_run_to(&r, SIM_S(20));
+    ck_assert_int_eq(rig_only_latency(&r, SER_OK), SIM_S(1));
+    ck_assert_int_eq(rig_only_latency(&r, SER_ERRORS + ERRK_QUERY_WAIT_TIMEOUT), SIM_US(5333328));
     rig_down(&r);
 }
 END_TEST
@@ -289,8 +223,8 @@ START_TEST(transaction_mode_shares_the_server)
            "\"pooler\": {\"kind\": \"pgbouncer\", \"pool_mode\": \"transaction\","
            "             \"default_pool_size\": 1, \"query_wait_timeout\": 5},"
            "\"postgres\": {\"backend_start\": \"0s\"}}");
-    load(&r, "ab");
-    run_to(&r, SIM_S(20));
+    rig_load(&r, "ab");
+    rig_run_to(&r, SIM_S(20));
     ck_assert_int_eq(r.h[SER_OK].min, SIM_S(1));
     ck_assert_int_eq(r.h[SER_OK].max, SIM_S(2));
     ck_assert_uint_eq(r.s.m.pooler_waited, 1);

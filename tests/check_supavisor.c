@@ -4,70 +4,14 @@
  * both session-mode eras, capacity, the warm and overflow workers, and what a
  * session's disconnect does to its backend.  Answers are exact to the ns.
  */
-#include <string.h>
-
-#include "models/config.h"
-#include "models/scenario.h"
-#include "sim/json.h"
-#include "sim/xalloc.h"
+#include "tests/rig.h"
 #include "tests/tests.h"
 
-struct rig {
-    struct experiment x;
-    struct hist *h;
-    struct scenario s;
-};
-
-/* Endpoints a and b on two PrismaClients, one statement of server time T each. */
 #define HEAD(t) "{\"name\": \"t\", \"duration\": \"100s\", " \
     "\"workload\": {\"model\": \"open\", \"rate\": 1, \"page\": [\"a\"]}, " \
     "\"app\": {\"clients\": 2, \"endpoints\": {" \
     "\"a\": {\"operations\": [{\"type\": \"query\", \"server_time\": \"" t "\"}]}, " \
     "\"b\": {\"operations\": [{\"type\": \"query\", \"server_time\": \"" t "\"}]}}}, "
-
-static void rig_up(struct rig *r, const char *json)
-{
-    struct cJSON *doc = NULL;
-    struct err e;
-
-    err_clear(&e);
-    ck_assert_msg(json_parse("t.json", json, strlen(json), &doc, &e) == 0, "%s", e.msg);
-    ck_assert_msg(experiment_load(&r->x, doc, ".", &e) == 0, "%s: %s", e.path, e.msg);
-    json_free(doc);
-    r->h = xcalloc(SER__COUNT, sizeof *r->h);
-    for (int i = 0; i < SER__COUNT; i++) {
-        hist_init(&r->h[i]);
-    }
-    scn_init(&r->s, &r->x, 1, r->h, false);
-}
-
-static void rig_down(struct rig *r)
-{
-    scn_fini(&r->s);
-    experiment_fini(&r->x);
-    free(r->h);
-}
-
-static void load(struct rig *r, const char *names)
-{
-    struct page_config pg = {0};
-    size_t idx[8];
-
-    for (size_t i = 0; names[i]; i++) {
-        idx[i] = (size_t)(names[i] - 'a');
-        pg.ncalls = i + 1;
-    }
-    pg.endpoints = idx;
-    pg.weight = 1;
-    app_load_page(&r->s.app, &pg, 0, NULL, NULL);
-}
-
-static sim_time only(const struct rig *r, int ser)
-{
-    ck_assert_uint_eq(r->h[ser].n, 1);
-    ck_assert_int_eq(r->h[ser].min, r->h[ser].max);
-    return r->h[ser].min;
-}
 
 START_TEST(transaction_mode_refuses_beyond_max_clients_with_emaxconn)
 {
@@ -77,9 +21,9 @@ START_TEST(transaction_mode_refuses_beyond_max_clients_with_emaxconn)
                           " \"max_clients\": 1},"
                           "\"postgres\": {\"backend_start\": \"0s\"},"
                           "\"network\": {\"app_pooler_rtt\": \"10ms\"}}");
-    load(&r, "ab");
+    rig_load(&r, "ab");
     sim_run_until(r.s.sim, SIM_S(10));
-    ck_assert_int_eq(only(&r, SER_ERRORS + ERRK_EMAXCONN), SIM_MS(30));
+    ck_assert_int_eq(rig_only_latency(&r, SER_ERRORS + ERRK_EMAXCONN), SIM_MS(30));
     ck_assert_uint_eq(r.s.m.ok, 1);
     rig_down(&r);
 }
@@ -92,7 +36,7 @@ START_TEST(transaction_mode_queues_fifo_until_the_transaction_ends)
     rig_up(&r, HEAD("1s") "\"pooler\": {\"kind\": \"supavisor\", \"pool_mode\": \"transaction\","
                           " \"pool_size\": 1},"
                           "\"postgres\": {\"backend_start\": \"0s\"}}");
-    load(&r, "ab");
+    rig_load(&r, "ab");
     sim_run_until(r.s.sim, SIM_S(10));
     ck_assert_int_eq(r.h[SER_OK].min, SIM_S(1));
     ck_assert_int_eq(r.h[SER_OK].max, SIM_S(2));
@@ -109,10 +53,10 @@ START_TEST(checkout_timeout_is_echeckouttimeout_in_transaction_mode)
     rig_up(&r, HEAD("2s") "\"pooler\": {\"kind\": \"supavisor\", \"pool_mode\": \"transaction\","
                           " \"pool_size\": 1, \"pool_checkout_timeout\": 500},"
                           "\"postgres\": {\"backend_start\": \"0s\"}}");
-    load(&r, "ab");
+    rig_load(&r, "ab");
     sim_run_until(r.s.sim, SIM_S(10));
-    ck_assert_int_eq(only(&r, SER_ERRORS + ERRK_ECHECKOUTTIMEOUT), SIM_MS(500));
-    ck_assert_int_eq(only(&r, SER_OK), SIM_S(2));
+    ck_assert_int_eq(rig_only_latency(&r, SER_ERRORS + ERRK_ECHECKOUTTIMEOUT), SIM_MS(500));
+    ck_assert_int_eq(rig_only_latency(&r, SER_OK), SIM_S(2));
     ck_assert_int_eq(supa_clients(&r.s.supa), 1); /* the terminated client is gone */
     rig_down(&r);
 }
@@ -128,9 +72,9 @@ START_TEST(reject_era_refuses_a_session_client_beyond_pool_size_at_once)
     rig_up(&r, HEAD("1s") SESSION("reject") "},"
                           "\"postgres\": {\"backend_start\": \"0s\"},"
                           "\"network\": {\"app_pooler_rtt\": \"10ms\"}}");
-    load(&r, "ab");
+    rig_load(&r, "ab");
     sim_run_until(r.s.sim, SIM_S(10));
-    ck_assert_int_eq(only(&r, SER_ERRORS + ERRK_MAX_CLIENTS_IN_SESSION_MODE), SIM_MS(30));
+    ck_assert_int_eq(rig_only_latency(&r, SER_ERRORS + ERRK_MAX_CLIENTS_IN_SESSION_MODE), SIM_MS(30));
     rig_down(&r);
 }
 END_TEST
@@ -142,9 +86,9 @@ START_TEST(queue_era_waits_the_checkout_timeout_then_max_clients_in_session_mode
     /* a's connection stays open, holding the only backend: b's connect waits 3 s */
     rig_up(&r, HEAD("1s") SESSION("queue") ", \"pool_checkout_timeout\": 3000},"
                           "\"postgres\": {\"backend_start\": \"0s\"}}");
-    load(&r, "ab");
+    rig_load(&r, "ab");
     sim_run_until(r.s.sim, SIM_S(10));
-    ck_assert_int_eq(only(&r, SER_ERRORS + ERRK_MAX_CLIENTS_IN_SESSION_MODE), SIM_S(3));
+    ck_assert_int_eq(rig_only_latency(&r, SER_ERRORS + ERRK_MAX_CLIENTS_IN_SESSION_MODE), SIM_S(3));
     rig_down(&r);
 }
 END_TEST
@@ -157,9 +101,9 @@ START_TEST(queue_era_with_default_timeout_surfaces_as_prisma_p1001)
      * first (domain.md §7.3.7), and the connect is withdrawn from the queue */
     rig_up(&r, HEAD("1s") SESSION("queue") "},"
                           "\"postgres\": {\"backend_start\": \"0s\"}}");
-    load(&r, "ab");
+    rig_load(&r, "ab");
     sim_run_until(r.s.sim, SIM_S(30));
-    ck_assert_int_eq(only(&r, SER_ERRORS + ERRK_P1001), SIM_S(5));
+    ck_assert_int_eq(rig_only_latency(&r, SER_ERRORS + ERRK_P1001), SIM_S(5));
     ck_assert_int_eq(supa_clients(&r.s.supa), 1);
     rig_down(&r);
 }
@@ -172,7 +116,7 @@ START_TEST(capacity_pool_size_plus_one_serves_one_more)
     rig_up(&r, HEAD("1s") "\"pooler\": {\"kind\": \"supavisor\", \"pool_mode\": \"transaction\","
                           " \"pool_size\": 1, \"capacity\": \"pool_size+1\"},"
                           "\"postgres\": {\"backend_start\": \"0s\"}}");
-    load(&r, "ab");
+    rig_load(&r, "ab");
     sim_run_until(r.s.sim, SIM_S(10));
     ck_assert_int_eq(r.h[SER_OK].max, SIM_S(1));
     ck_assert_int_eq(supa_workers(&r.s.supa), 2);
@@ -187,7 +131,7 @@ START_TEST(overflow_worker_is_dismissed_after_five_idle_minutes)
     rig_up(&r, HEAD("1s") "\"pooler\": {\"kind\": \"supavisor\", \"pool_mode\": \"transaction\","
                           " \"pool_size\": 2},"
                           "\"postgres\": {\"backend_start\": \"0s\"}}");
-    load(&r, "ab");
+    rig_load(&r, "ab");
     sim_run_until(r.s.sim, SIM_S(300));
     ck_assert_int_eq(supa_workers(&r.s.supa), 2); /* idle since 1 s: 299 s < 300 s */
     sim_run_until(r.s.sim, SIM_S(302));
@@ -206,9 +150,9 @@ START_TEST(session_disconnect_closes_or_reuses_the_backend)
 
     rig_up(&r, HEAD("1s") REPLACE SESSION("reject") ", \"session_disconnect\": \"close\"},"
                           "\"postgres\": {\"backend_start\": \"1s\"}}");
-    load(&r, "a");
+    rig_load(&r, "a");
     sim_run_until(r.s.sim, SIM_S(10));
-    load(&r, "a"); /* the old session closes its backend: a new one starts (1 s) */
+    rig_load(&r, "a"); /* the old session closes its backend: a new one starts (1 s) */
     sim_run_until(r.s.sim, SIM_S(20));
     ck_assert_int_eq(r.h[SER_OK].min, SIM_S(2));
     ck_assert_int_eq(r.h[SER_OK].max, SIM_S(2));
@@ -216,9 +160,9 @@ START_TEST(session_disconnect_closes_or_reuses_the_backend)
 
     rig_up(&r, HEAD("1s") REPLACE SESSION("reject") ", \"session_disconnect\": \"reuse\"},"
                           "\"postgres\": {\"backend_start\": \"1s\"}}");
-    load(&r, "a");
+    rig_load(&r, "a");
     sim_run_until(r.s.sim, SIM_S(10));
-    load(&r, "a"); /* the backend is checked back in and reused at once */
+    rig_load(&r, "a"); /* the backend is checked back in and reused at once */
     sim_run_until(r.s.sim, SIM_S(20));
     ck_assert_int_eq(r.h[SER_OK].min, SIM_S(1));
     ck_assert_int_eq(r.h[SER_OK].max, SIM_S(2));
