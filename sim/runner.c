@@ -420,7 +420,7 @@ static const char *source_name(enum sweep_source s)
     return "?";
 }
 
-/* Print a tree (or null) and free it. */
+/* Print a tree (borrowed), or null. */
 static void print_tree(struct out_buf *b, struct cJSON *tree)
 {
     char *text;
@@ -457,7 +457,7 @@ static void point_json(const struct run *r, size_t p, struct out_buf *b)
 {
     const struct sweep_point *sp = &r->plan->points[p];
     const struct run_point *pt = &r->pts[p];
-    struct cJSON *config = r->model->point_resolved(pt->cfg);
+    struct cJSON *config = r->model->point_resolved(pt->cfg), *sources;
 
     out_buf_printf(b, "    {\"point\": %zu, \"variant\": ", sp->index);
     out_json_str(b, sp->variant);
@@ -473,7 +473,9 @@ static void point_json(const struct run *r, size_t p, struct out_buf *b)
     out_buf_puts(b, "], \"config\": ");
     print_tree(b, config);
     out_buf_puts(b, ", \"sources\": ");
-    print_tree(b, config ? point_sources(r, sp, config) : NULL);
+    sources = config ? point_sources(r, sp, config) : NULL;
+    print_tree(b, sources);
+    json_free(sources);
     json_free(config);
     out_buf_puts(b, "}");
 }
