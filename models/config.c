@@ -550,8 +550,67 @@ static int load_pooler(struct pooler_config *pc, const struct json_at *root, str
 
 /* ---- postgres and network ---- */
 
-static const char *const pg_keys[] = {"max_connections", "superuser_reserved_connections",
-                                      "version", "backend_start", NULL};
+static const char *const pg_keys[] = {"preset",   "max_connections", "superuser_reserved_connections",
+                                      "version",  "backend_start",   "cores",
+                                      "cpu_share", "knee",           "statement_timeout",
+                                      NULL};
+static const char *const knee_keys[] = {"active", "penalty", NULL};
+
+/* {"active": A, "penalty": p}: both required. */
+static int load_knee(struct pg_config *c, const struct json_at *pg, struct err *e)
+{
+    struct json_at at, v;
+    int r = opt_object(pg, "knee", knee_keys, &at, e);
+
+    if (r <= 0) {
+        return r;
+    }
+    for (size_t i = 0; knee_keys[i]; i++) {
+        if (!json_get(&at, knee_keys[i], &v)) {
+            err_at(e, at.path, "missing key \"%s\" (expected {\"active\": statements, "
+                               "\"penalty\": slowdown per statement past them})",
+                   knee_keys[i]);
+            return -1;
+        }
+    }
+    c->knee = true;
+    return opt_int(&at, "active", 1, 1000000, &c->knee_active, e) != 0 ||
+                   opt_double(&at, "penalty", 0, 1e6, &c->knee_penalty, e) != 0
+               ? -1
+               : 0;
+}
+
+/* cores, cpu_share, knee: processor sharing (DESIGN.md §4). */
+static int load_pg_cpu(struct pg_config *c, const struct json_at *at, struct err *e)
+{
+    struct json_at v;
+
+    if (opt_int(at, "cores", 0, 1000000, &c->cores, e) != 0 ||
+        opt_double(at, "cpu_share", 0, 1, &c->cpu_share, e) != 0 || load_knee(c, at, e) != 0) {
+        return -1;
+    }
+    if (c->knee && c->cores == 0) {
+        json_get(at, "knee", &v);
+        err_at(e, v.path, "needs \"cores\" > 0 (with unlimited cores statements never slow "
+                          "each other)");
+        return -1;
+    }
+    return 0;
+}
+
+/* The preset first: keys written explicitly win over it. */
+static int load_pg_preset(struct pg_config *c, const struct json_at *at, struct err *e)
+{
+    int i = -1;
+
+    if (opt_enum(at, "preset", pg_preset_names(), &i, e) != 0) {
+        return -1;
+    }
+    if (i >= 0) {
+        pg_preset_apply(c, i);
+    }
+    return 0;
+}
 
 static int load_postgres(struct pg_config *c, const struct json_at *root, const char *base_dir,
                          struct err *e)
@@ -563,10 +622,13 @@ static int load_postgres(struct pg_config *c, const struct json_at *root, const 
     if (r <= 0) {
         return r;
     }
-    if (opt_int(&at, "max_connections", 1, 262143, &c->max_connections, e) != 0 ||
+    if (load_pg_preset(c, &at, e) != 0 ||
+        opt_int(&at, "max_connections", 1, 262143, &c->max_connections, e) != 0 ||
         opt_int(&at, "superuser_reserved_connections", 0, 262143, &c->superuser_reserved, e) !=
             0 ||
-        opt_int(&at, "version", 9, 99, &c->version, e) != 0) {
+        opt_int(&at, "version", 9, 99, &c->version, e) != 0 ||
+        opt_dur(&at, "statement_timeout", JSON_BARE_MS, &c->statement_timeout, e) != 0 ||
+        load_pg_cpu(c, &at, e) != 0) {
         return -1;
     }
     if (c->superuser_reserved >= c->max_connections) {
@@ -787,6 +849,23 @@ static cJSON *pooler_json(const struct pooler_config *pc)
     return o;
 }
 
+/* The postgres keys of issue 5: preset, cores, cpu_share, knee, statement_timeout. */
+static void pg_cpu_json(const struct pg_config *pg, cJSON *o)
+{
+    if (pg->preset >= 0) {
+        cJSON_AddStringToObject(o, "preset", pg_preset_names()[pg->preset]);
+    }
+    cJSON_AddNumberToObject(o, "cores", (double)pg->cores);
+    cJSON_AddNumberToObject(o, "cpu_share", pg->cpu_share);
+    if (pg->knee) {
+        cJSON *k = cJSON_AddObjectToObject(o, "knee");
+
+        cJSON_AddNumberToObject(k, "active", (double)pg->knee_active);
+        cJSON_AddNumberToObject(k, "penalty", pg->knee_penalty);
+    }
+    add_dur(o, "statement_timeout", pg->statement_timeout);
+}
+
 static cJSON *pg_net_json(const struct pg_config *pg, const struct net_config *n, cJSON *root)
 {
     cJSON *o = cJSON_AddObjectToObject(root, "postgres"), *net;
@@ -795,6 +874,7 @@ static cJSON *pg_net_json(const struct pg_config *pg, const struct net_config *n
     cJSON_AddNumberToObject(o, "superuser_reserved_connections", (double)pg->superuser_reserved);
     cJSON_AddNumberToObject(o, "version", (double)pg->version);
     cJSON_AddItemToObject(o, "backend_start", dist_json(&pg->backend_start));
+    pg_cpu_json(pg, o);
     net = cJSON_AddObjectToObject(root, "network");
     add_dur(net, "app_pooler_rtt", n->app_pooler_rtt);
     add_dur(net, "pooler_db_rtt", n->pooler_db_rtt);
