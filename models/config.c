@@ -550,9 +550,15 @@ static int load_pooler(struct pooler_config *pc, const struct json_at *root, str
 
 /* ---- postgres and network ---- */
 
-static const char *const pg_keys[] = {"preset",   "max_connections", "superuser_reserved_connections",
-                                      "version",  "backend_start",   "cores",
-                                      "cpu_share", "knee",           "statement_timeout",
+static const char *const pg_keys[] = {"preset",
+                                      "max_connections",
+                                      "superuser_reserved_connections",
+                                      "version",
+                                      "backend_start",
+                                      "cores",
+                                      "cpu_share",
+                                      "knee",
+                                      "statement_timeout",
                                       NULL};
 static const char *const knee_keys[] = {"active", "penalty", NULL};
 
@@ -567,8 +573,9 @@ static int load_knee(struct pg_config *c, const struct json_at *pg, struct err *
     }
     for (size_t i = 0; knee_keys[i]; i++) {
         if (!json_get(&at, knee_keys[i], &v)) {
-            err_at(e, at.path, "missing key \"%s\" (expected {\"active\": statements, "
-                               "\"penalty\": slowdown per statement past them})",
+            err_at(e, at.path,
+                   "missing key \"%s\" (expected {\"active\": statements, "
+                   "\"penalty\": slowdown per statement past them})",
                    knee_keys[i]);
             return -1;
         }
@@ -591,8 +598,9 @@ static int load_pg_cpu(struct pg_config *c, const struct json_at *at, struct err
     }
     if (c->knee && c->cores == 0) {
         json_get(at, "knee", &v);
-        err_at(e, v.path, "needs \"cores\" > 0 (with unlimited cores statements never slow "
-                          "each other)");
+        err_at(e, v.path,
+               "needs \"cores\" > 0 (with unlimited cores statements never slow "
+               "each other)");
         return -1;
     }
     return 0;
@@ -624,17 +632,17 @@ static int load_postgres(struct pg_config *c, const struct json_at *root, const 
     }
     if (load_pg_preset(c, &at, e) != 0 ||
         opt_int(&at, "max_connections", 1, 262143, &c->max_connections, e) != 0 ||
-        opt_int(&at, "superuser_reserved_connections", 0, 262143, &c->superuser_reserved, e) !=
-            0 ||
+        opt_int(&at, "superuser_reserved_connections", 0, 262143, &c->superuser_reserved, e) != 0 ||
         opt_int(&at, "version", 9, 99, &c->version, e) != 0 ||
         opt_dur(&at, "statement_timeout", JSON_BARE_MS, &c->statement_timeout, e) != 0 ||
         load_pg_cpu(c, &at, e) != 0) {
         return -1;
     }
     if (c->superuser_reserved >= c->max_connections) {
-        json_get(&at, json_get(&at, "superuser_reserved_connections", &v)
-                          ? "superuser_reserved_connections"
-                          : "max_connections",
+        json_get(&at,
+                 json_get(&at, "superuser_reserved_connections", &v)
+                     ? "superuser_reserved_connections"
+                     : "max_connections",
                  &v);
         err_at(e, v.path,
                "superuser_reserved_connections (%lld) must be less than max_connections (%lld)",

@@ -59,8 +59,8 @@
 #include "sim/xalloc.h"
 
 #define PS_REBASE_NS 268435456.0 /* 2^28: shift the marks when v passes this (ns of work) */
-#define PS_TOL_ABS_NS 1e-6    /* rounding tolerance on a remaining time (ns) */
-#define PS_TOL_REL 1e-12      /* ... plus this much of the magnitudes involved */
+#define PS_TOL_ABS_NS 1e-6       /* rounding tolerance on a remaining time (ns) */
+#define PS_TOL_REL 1e-12         /* ... plus this much of the magnitudes involved */
 
 static const struct upstream_ops pg_ops;
 
@@ -87,10 +87,10 @@ void pg_config_default(struct pg_config *cfg)
  * cores.  The pooler's client limit of the same table belongs to the
  * Supavisor model and is not applied here.
  */
-static const char *const preset_names[] = {
-    "supabase-nano", "supabase-micro", "supabase-small", "supabase-medium",
-    "supabase-large", "supabase-xl",   "supabase-2xl",   "supabase-4xl",
-    "supabase-8xl",  "supabase-12xl",  "supabase-16xl",  NULL};
+static const char *const preset_names[] = {"supabase-nano",   "supabase-micro", "supabase-small",
+                                           "supabase-medium", "supabase-large", "supabase-xl",
+                                           "supabase-2xl",    "supabase-4xl",   "supabase-8xl",
+                                           "supabase-12xl",   "supabase-16xl",  NULL};
 static const int64_t preset_max_connections[] = {60,  60,  90,  120, 160, 240,
                                                  380, 480, 490, 500, 500};
 static const int64_t preset_cores[] = {2, 2, 2, 2, 2, 4, 8, 16, 32, 48, 64};

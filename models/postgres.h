@@ -50,17 +50,17 @@ struct pg_config {
 enum pg_backend_state { PG_BE_STARTING, PG_BE_IDLE, PG_BE_CPU, PG_BE_ACTIVE };
 
 struct pg_backend {
-    struct pg *pg;              /* owner (borrowed) */
-    struct link *link;          /* the client's connection (borrowed) */
+    struct pg *pg;     /* owner (borrowed) */
+    struct link *link; /* the client's connection (borrowed) */
     enum pg_backend_state state;
-    struct list_node node;      /* in the list of its state */
-    struct sim_event ev;        /* start done, rest done, or statement_timeout */
-    sim_time active_since;      /* start of the running statement (ns) */
-    sim_time deadline;          /* statement_timeout instant, SIM_TIME_MAX if none (ns) */
-    sim_time rest_ns;           /* the non-CPU part, run after the CPU part (ns) */
-    double mark;                /* PG_BE_CPU: virtual time at which its CPU part is done (ns) */
-    uint64_t seq;               /* PG_BE_CPU: join order, breaks ties between equal marks */
-    size_t slot;                /* PG_BE_CPU: index in the processor-sharing heap */
+    struct list_node node; /* in the list of its state */
+    struct sim_event ev;   /* start done, rest done, or statement_timeout */
+    sim_time active_since; /* start of the running statement (ns) */
+    sim_time deadline;     /* statement_timeout instant, SIM_TIME_MAX if none (ns) */
+    sim_time rest_ns;      /* the non-CPU part, run after the CPU part (ns) */
+    double mark;           /* PG_BE_CPU: virtual time at which its CPU part is done (ns) */
+    uint64_t seq;          /* PG_BE_CPU: join order, breaks ties between equal marks */
+    size_t slot;           /* PG_BE_CPU: index in the processor-sharing heap */
 };
 
 /*
@@ -72,13 +72,13 @@ struct pg_backend {
  * smallest mark.
  */
 struct pg_ps {
-    double v;                   /* virtual time (ns of CPU work) */
-    sim_time v_at;              /* simulated time at which v was last advanced (ns) */
-    double slowdown;            /* 1 / (speed of each CPU part) for the current n, >= 1 */
-    struct pg_backend **heap;   /* min-heap on (mark, seq) (owned array, borrowed backends) */
-    size_t n, cap;              /* CPU parts running, heap capacity */
-    uint64_t seq;               /* joins so far */
-    struct sim_event ev;        /* the next CPU part done */
+    double v;                 /* virtual time (ns of CPU work) */
+    sim_time v_at;            /* simulated time at which v was last advanced (ns) */
+    double slowdown;          /* 1 / (speed of each CPU part) for the current n, >= 1 */
+    struct pg_backend **heap; /* min-heap on (mark, seq) (owned array, borrowed backends) */
+    size_t n, cap;            /* CPU parts running, heap capacity */
+    uint64_t seq;             /* joins so far */
+    struct sim_event ev;      /* the next CPU part done */
 };
 
 struct pg {
@@ -89,10 +89,10 @@ struct pg {
     bool direct;                 /* the app connects directly: report server_* metrics */
     struct upstream up;          /* what links point at */
     /* private */
-    gsl_rng *rng_start;          /* backend start times */
+    gsl_rng *rng_start; /* backend start times */
     struct slab backends;
     struct list starting, idle, cpu, active; /* one list per state */
-    struct pg_ps ps;             /* used only when cfg->cores > 0 */
+    struct pg_ps ps;                         /* used only when cfg->cores > 0 */
 };
 
 void pg_config_default(struct pg_config *cfg);

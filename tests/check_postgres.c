@@ -67,6 +67,18 @@ static void rig_down(struct rig *r)
     free(r->h);
 }
 
+static int load_doc(const char *json, struct experiment *x, struct err *e)
+{
+    struct cJSON *doc = NULL;
+    int rc;
+
+    err_clear(e);
+    ck_assert_msg(json_parse("test.json", json, strlen(json), &doc, e) == 0, "%s", e->msg);
+    rc = experiment_load(x, doc, ".", e);
+    json_free(doc);
+    return rc;
+}
+
 /* Load the page made of the endpoints named in names ("a", "ab", ...). */
 static void load(struct rig *r, const char *names)
 {
@@ -211,7 +223,7 @@ START_TEST(knee_on_three_statements)
     struct rig r;
 
     rig_up(&r, HEAD APP3("100ms", "100ms", "200ms")
-               PG(", \"cores\": 1, \"knee\": {\"active\": 1, \"penalty\": 0.5}"));
+                   PG(", \"cores\": 1, \"knee\": {\"active\": 1, \"penalty\": 0.5}"));
     load(&r, "abc");
     run_to(&r, SIM_MS(600) - 1);
     ck_assert_uint_eq(r.s.m.ok, 0);
@@ -284,11 +296,86 @@ START_TEST(floating_point_error_never_adds_a_nanosecond)
     struct rig r;
 
     rig_up(&r, HEAD APP3("100ms", "100ms", "1s")
-               PG(", \"cores\": 1, \"knee\": {\"active\": 1, \"penalty\": 0.1}"));
+                   PG(", \"cores\": 1, \"knee\": {\"active\": 1, \"penalty\": 0.1}"));
     load(&r, "ab");
     run_to(&r, SIM_S(1));
     all_ok_in(&r, 2, SIM_MS(220));
     rig_down(&r);
+}
+END_TEST
+
+/*
+ * a (1 s) alone to 500 ms, when b (100 ms) joins: v has passed 2^28 ns, so
+ * the marks are shifted and v starts again at 0.  Half speed: b is done at
+ * 700 ms; a, with 400 ms of CPU left, at 1100 ms.
+ */
+START_TEST(virtual_time_rebase_keeps_the_answers)
+{
+    struct rig r;
+
+    rig_up(&r, HEAD APP3("1s", "100ms", "1s") PG(", \"cores\": 1"));
+    load(&r, "a");
+    run_to(&r, SIM_MS(500));
+    load(&r, "b");
+    run_to(&r, SIM_MS(500)); /* b's backend starts and its statement joins */
+    ck_assert_uint_eq(r.s.pg.ps.n, 2);
+    ck_assert_double_eq(r.s.pg.ps.v, 0);
+    run_to(&r, SIM_MS(700));
+    ck_assert_int_eq(only_latency(&r, SER_OK), SIM_MS(200));
+    run_to(&r, SIM_MS(1100) - 1);
+    ck_assert_uint_eq(r.s.m.ok, 1);
+    run_to(&r, SIM_MS(1100));
+    ck_assert_uint_eq(r.s.m.ok, 2);
+    ck_assert_int_eq(r.h[SER_OK].max, SIM_MS(1100));
+    rig_down(&r);
+}
+END_TEST
+
+/*
+ * Random arrivals on two cores with a knee, a CPU share, and timeouts: the
+ * full invariant (heap order included) every 50 us.  With no network, no
+ * backend start and a pool that never waits, a call is in flight exactly
+ * while its statement runs, so db_active and in_flight have the same
+ * time-average.
+ */
+START_TEST(busy_mixed_scenario_keeps_every_invariant)
+{
+    static const char json[] =
+        "{\"name\": \"t\", \"duration\": \"2s\", "
+        "\"workload\": {\"model\": \"open\", \"rate\": 200, \"page\": [\"a\", \"b\"]}, "
+        "\"app\": {\"endpoints\": {"
+        "\"a\": {\"operations\": [{\"type\": \"query\", \"statements\": 2, "
+        "\"server_time\": {\"dist\": \"exponential\", \"mean\": \"2ms\"}}]}, "
+        "\"b\": {\"operations\": [{\"type\": \"query\", "
+        "\"server_time\": {\"dist\": \"uniform\", \"min\": \"0ms\", \"max\": \"8ms\"}}]}}}, "
+        "\"client_pool\": {\"connection_limit\": 500, \"pool_timeout\": 0}, "
+        "\"postgres\": {\"max_connections\": 1000, \"backend_start\": \"0s\", \"cores\": 2, "
+        "\"cpu_share\": 0.7, \"knee\": {\"active\": 4, \"penalty\": 0.05}, "
+        "\"statement_timeout\": \"20ms\"}}";
+    struct experiment x;
+    struct hist h[SER__COUNT];
+    struct scenario s;
+    struct err e;
+    size_t peak = 0;
+
+    ck_assert(load_doc(json, &x, &e) == 0);
+    for (int i = 0; i < SER__COUNT; i++) {
+        hist_init(&h[i]);
+    }
+    scn_init(&s, &x, 1, h, true);
+    for (sim_time t = SIM_US(50); t <= SIM_S(2); t += SIM_US(50)) {
+        sim_run_until(s.sim, t);
+        ck_assert(pg_check(&s.pg));
+        peak = s.pg.ps.n > peak ? s.pg.ps.n : peak;
+    }
+    ck_assert_uint_gt(peak, 8);                           /* the heap was exercised */
+    ck_assert_uint_gt(s.m.errors_by_kind[ERRK_57014], 0); /* and the timeouts */
+    ck_assert_uint_gt(s.m.ok, 600);
+    ck_assert_uint_eq(s.m.errors, s.m.errors_by_kind[ERRK_57014]);
+    ck_assert_double_eq_tol(stat_level_mean(&s.m.db_active, SIM_S(2)),
+                            stat_level_mean(&s.m.in_flight, SIM_S(2)), 1e-9);
+    scn_fini(&s);
+    experiment_fini(&x);
 }
 END_TEST
 
@@ -366,6 +453,27 @@ START_TEST(statement_ending_at_its_timeout_succeeds)
 END_TEST
 
 /*
+ * The same with the sharing event moved after the timer was set: b (10 ms)
+ * runs beside a on the second core from 10 to 20 ms, so the event for a's
+ * end is rescheduled twice and comes after a's statement_timeout at 50 ms.
+ */
+START_TEST(statement_ending_at_its_timeout_succeeds_whatever_the_event_order)
+{
+    struct rig r;
+
+    rig_up(&r, HEAD APP3("50ms", "10ms", "1s") PG(", \"statement_timeout\": 50, \"cores\": 2"));
+    load(&r, "a");
+    run_to(&r, SIM_MS(10));
+    load(&r, "b");
+    run_to(&r, SIM_S(1));
+    ck_assert_uint_eq(r.s.m.errors, 0);
+    ck_assert_int_eq(r.h[SER_OK].min, SIM_MS(10));
+    ck_assert_int_eq(r.h[SER_OK].max, SIM_MS(50));
+    rig_down(&r);
+}
+END_TEST
+
+/*
  * One core, statement_timeout 100 ms.  a (1 s) alone from 0 to 50 ms, then
  * with b (60 ms) at half speed: at 100 ms a is cancelled, b has had 25 ms of
  * CPU; its last 35 ms alone end at 135 ms (latency 85 ms).
@@ -400,8 +508,8 @@ START_TEST(timeout_aborts_the_transaction_and_releases_the_pooled_server)
                     "\"b\": {\"operations\": [{\"type\": \"query\", \"server_time\": \"10ms\"}]}}},"
                     "\"client_pool\": {\"pgbouncer\": true},"
                     "\"pooler\": {\"kind\": \"pgbouncer\", \"pool_mode\": \"transaction\","
-                    "             \"default_pool_size\": 1, \"query_wait_timeout\": 5},"
-               PG(", \"statement_timeout\": 50"));
+                    "             \"default_pool_size\": 1, \"query_wait_timeout\": 5}," PG(
+                        ", \"statement_timeout\": 50"));
     load(&r, "ab");
     run_to(&r, SIM_S(10));
     ck_assert_int_eq(only_latency(&r, SER_ERRORS + ERRK_57014), SIM_MS(50));
@@ -414,18 +522,6 @@ END_TEST
 
 /* ---- presets and keys ---- */
 
-static int load_doc(const char *json, struct experiment *x, struct err *e)
-{
-    struct cJSON *doc = NULL;
-    int rc;
-
-    err_clear(e);
-    ck_assert_msg(json_parse("test.json", json, strlen(json), &doc, e) == 0, "%s", e->msg);
-    rc = experiment_load(x, doc, ".", e);
-    json_free(doc);
-    return rc;
-}
-
 #define APP1 APP3("1ms", "1ms", "1ms")
 
 START_TEST(presets_follow_the_supabase_table)
@@ -434,8 +530,8 @@ START_TEST(presets_follow_the_supabase_table)
     static const struct {
         const char *name;
         int64_t max_connections, cores;
-    } table[] = {{"nano", 60, 2},   {"micro", 60, 2}, {"small", 90, 2},  {"medium", 120, 2},
-                 {"large", 160, 2}, {"xl", 240, 4},   {"2xl", 380, 8},   {"4xl", 480, 16},
+    } table[] = {{"nano", 60, 2},   {"micro", 60, 2},  {"small", 90, 2}, {"medium", 120, 2},
+                 {"large", 160, 2}, {"xl", 240, 4},    {"2xl", 380, 8},  {"4xl", 480, 16},
                  {"8xl", 490, 32},  {"12xl", 500, 48}, {"16xl", 500, 64}};
     char json[1024];
     struct experiment x;
@@ -504,7 +600,8 @@ START_TEST(postgres_keys_are_validated)
     expect_error("{\"cores\": 1, \"knee\": {\"active\": 2, \"penalty\": -1}}",
                  "$.postgres.knee.penalty", "must be a number in [0, 1000000], got -1");
     expect_error("{\"cores\": 1, \"knee\": {\"active\": 2, \"penalty\": 1, \"x\": 1}}",
-                 "$.postgres.knee.x", "unknown key \"x\" (expected one of \"active\", \"penalty\")");
+                 "$.postgres.knee.x",
+                 "unknown key \"x\" (expected one of \"active\", \"penalty\")");
     expect_error("{\"knee\": {\"active\": 2, \"penalty\": 1}}", "$.postgres.knee",
                  "needs \"cores\" > 0 (with unlimited cores statements never slow each other)");
     expect_error("{\"statement_timeout\": -5}", "$.postgres.statement_timeout",
@@ -551,7 +648,7 @@ END_TEST
  * 10 + 0.6 x 10 / (2 x 0.4) = 17.5 ms; no sharing at all 10 ms.
  */
 #define MG1PS(dist)                                                                                \
-    "{\"name\": \"ps\", \"seed\": 7, \"warmup\": \"10s\", \"duration\": \"%s\", "                 \
+    "{\"name\": \"ps\", \"seed\": 7, \"warmup\": \"10s\", \"duration\": \"%s\", "                  \
     "\"replications\": %d, "                                                                       \
     "\"workload\": {\"model\": \"open\", \"rate\": 60, \"page\": [\"a\"]}, "                       \
     "\"app\": {\"endpoints\": {\"a\": {\"operations\": [{\"type\": \"query\", "                    \
@@ -649,8 +746,11 @@ Suite *postgres_suite(void)
     tcase_add_test(tc, completions_round_up_to_the_next_nanosecond);
     tcase_add_test(tc, floating_point_error_never_adds_a_nanosecond);
     tcase_add_test(tc, unlimited_cores_keep_no_sharing_state);
+    tcase_add_test(tc, virtual_time_rebase_keeps_the_answers);
+    tcase_add_test(tc, busy_mixed_scenario_keeps_every_invariant);
     tcase_add_test(tc, statement_timeout_cancels_with_57014_and_frees_the_backend);
     tcase_add_test(tc, statement_ending_at_its_timeout_succeeds);
+    tcase_add_test(tc, statement_ending_at_its_timeout_succeeds_whatever_the_event_order);
     tcase_add_test(tc, cancelled_statement_leaves_the_core);
     tcase_add_test(tc, timeout_aborts_the_transaction_and_releases_the_pooled_server);
     tcase_add_test(tc, presets_follow_the_supabase_table);
