@@ -452,6 +452,12 @@ static void do_query(struct pg *pg, struct pg_backend *b)
     sim_time server_ns = b->link->stmt.server_ns, cpu_ns = 0;
 
     assert(b->state == PG_BE_IDLE);
+    if (cfg->cores == 0 && cfg->statement_timeout == 0) { /* the default: a plain delay */
+        be_set_state(pg, b, PG_BE_ACTIVE);
+        sim_event_init(&b->ev, on_rest_done, b);
+        sim_schedule_in(pg->sim, &b->ev, server_ns);
+        return;
+    }
     b->deadline = SIM_TIME_MAX;
     if (cfg->statement_timeout > 0) {
         b->deadline = sim_now(pg->sim) + cfg->statement_timeout;
@@ -521,14 +527,11 @@ static void drop_backend(struct pg *pg, struct pg_backend *b)
     slab_free(&pg->backends, b);
 }
 
-/* The O(1) part of pg_check, asserted after every message. */
+/* The counts of pg_check, asserted after every message (a few loads: this is the hot path). */
 static bool pg_counts_ok(const struct pg *pg)
 {
-    const struct pg_ps *ps = &pg->ps;
-
     return pg_backends(pg) <= pg_usable_slots(pg->cfg) &&
-           pg->m->db_active.value == pg_running(pg) && ps->n == list_count(&pg->cpu) &&
-           (pg->cfg->cores > 0 || ps->n == 0) && sim_event_is_pending(&ps->ev) == (ps->n > 0);
+           pg->m->db_active.value == pg_running(pg) && pg->ps.n == list_count(&pg->cpu);
 }
 
 static void pg_on_msg(void *ctx, struct link *l, enum link_msg m)
@@ -606,7 +609,8 @@ bool pg_check(const struct pg *pg)
 {
     const struct pg_ps *ps = &pg->ps;
 
-    if (!pg_counts_ok(pg)) {
+    if (!pg_counts_ok(pg) || (pg->cfg->cores == 0 && ps->n > 0) ||
+        sim_event_is_pending(&ps->ev) != (ps->n > 0)) {
         return false;
     }
     for (size_t i = 0; i < ps->n; i++) {

@@ -79,6 +79,20 @@ static int load_doc(const char *json, struct experiment *x, struct err *e)
     return rc;
 }
 
+static size_t column(const char *name)
+{
+    size_t n;
+    const struct runner_metric *m = metrics_columns(&n);
+
+    for (size_t i = 0; i < n; i++) {
+        if (strcmp(m[i].name, name) == 0) {
+            return i;
+        }
+    }
+    ck_abort_msg("no column %s", name);
+    return 0;
+}
+
 /* Load the page made of the endpoints named in names ("a", "ab", ...). */
 static void load(struct rig *r, const char *names)
 {
@@ -379,6 +393,53 @@ START_TEST(busy_mixed_scenario_keeps_every_invariant)
 }
 END_TEST
 
+/*
+ * Through PgBouncer with 5 servers, never more than 5 statements run: on 5
+ * cores none is ever slowed, so every metric must equal, to the last bit,
+ * that of unlimited cores (random times: the sharing's arithmetic is exact
+ * at full speed).
+ */
+START_TEST(enough_cores_change_nothing)
+{
+    static const char fmt[] =
+        "{\"name\": \"t\", \"duration\": \"20s\", "
+        "\"workload\": {\"model\": \"open\", \"rate\": 40, \"page\": [\"a\"]}, "
+        "\"app\": {\"endpoints\": {\"a\": {\"operations\": [{\"type\": \"query\", "
+        "\"statements\": 2, \"server_time\": {\"dist\": \"exponential\", \"mean\": "
+        "\"50ms\"}}]}}}, "
+        "\"pooler\": {\"kind\": \"pgbouncer\", \"pool_mode\": \"transaction\", "
+        "\"default_pool_size\": 5}, "
+        "\"postgres\": {\"cores\": %d}}";
+    char json[1024];
+    size_t nm;
+    double *v[2];
+    struct hist h[SER__COUNT];
+
+    metrics_columns(&nm);
+    for (int k = 0; k < 2; k++) {
+        struct experiment x;
+        struct err e;
+
+        snprintf(json, sizeof json, fmt, 5 * k);
+        ck_assert(load_doc(json, &x, &e) == 0);
+        for (int i = 0; i < SER__COUNT; i++) {
+            hist_init(&h[i]);
+        }
+        v[k] = xcalloc(nm, sizeof *v[k]);
+        scn_run(&x, 1, v[k], h);
+        experiment_fini(&x);
+    }
+    ck_assert_double_gt(v[0][column("ok")], 600);
+    ck_assert_double_gt(v[0][column("pool_wait_mean_ms")], 1); /* 5 statements ran at times */
+    for (size_t i = 0; i < nm; i++) {
+        ck_assert_msg(memcmp(&v[0][i], &v[1][i], sizeof v[0][i]) == 0, "column %zu: %.17g vs %.17g",
+                      i, v[0][i], v[1][i]);
+    }
+    free(v[0]);
+    free(v[1]);
+}
+END_TEST
+
 /* Unlimited cores: no processor-sharing state is ever touched. */
 START_TEST(unlimited_cores_keep_no_sharing_state)
 {
@@ -656,20 +717,6 @@ END_TEST
     "\"client_pool\": {\"connection_limit\": 1000, \"pool_timeout\": 0}, "                         \
     "\"postgres\": {\"max_connections\": 2000, \"backend_start\": \"0s\", \"cores\": 1}}"
 
-static size_t column(const char *name)
-{
-    size_t n;
-    const struct runner_metric *m = metrics_columns(&n);
-
-    for (size_t i = 0; i < n; i++) {
-        if (strcmp(m[i].name, name) == 0) {
-            return i;
-        }
-    }
-    ck_abort_msg("no column %s", name);
-    return 0;
-}
-
 /* Mean response time (ms) over replications: its mean and standard error. */
 static void run_mg1ps(const char *json, double *mean_ms, double *se_ms)
 {
@@ -746,6 +793,7 @@ Suite *postgres_suite(void)
     tcase_add_test(tc, completions_round_up_to_the_next_nanosecond);
     tcase_add_test(tc, floating_point_error_never_adds_a_nanosecond);
     tcase_add_test(tc, unlimited_cores_keep_no_sharing_state);
+    tcase_add_test(tc, enough_cores_change_nothing);
     tcase_add_test(tc, virtual_time_rebase_keeps_the_answers);
     tcase_add_test(tc, busy_mixed_scenario_keeps_every_invariant);
     tcase_add_test(tc, statement_timeout_cancels_with_57014_and_frees_the_backend);
