@@ -19,15 +19,10 @@
 #include "models/scenario.h"
 #include "sim/json.h"
 #include "sim/xalloc.h"
+#include "tests/rig.h"
 #include "tests/tests.h"
 
-/* ---- the rig (as in check_models.c) ---- */
-
-struct rig {
-    struct experiment x;
-    struct hist *h; /* SER__COUNT histograms */
-    struct scenario s;
-};
+/* ---- the rig (tests/rig.h) ---- */
 
 #define HEAD                                                                                       \
     "{\"name\": \"t\", \"duration\": \"100s\", "                                                   \
@@ -42,30 +37,6 @@ struct rig {
 
 /* PostgreSQL with no backend start, plus the keys under test. */
 #define PG(keys) "\"postgres\": {\"backend_start\": \"0s\"" keys "}}"
-
-static void rig_up(struct rig *r, const char *json)
-{
-    struct cJSON *doc = NULL;
-    struct err e;
-
-    err_clear(&e);
-    ck_assert_msg(json_parse("test.json", json, strlen(json), &doc, &e) == 0, "%d:%d %s", e.line,
-                  e.col, e.msg);
-    ck_assert_msg(experiment_load(&r->x, doc, ".", &e) == 0, "%s: %s", e.path, e.msg);
-    json_free(doc);
-    r->h = xcalloc(SER__COUNT, sizeof *r->h);
-    for (int i = 0; i < SER__COUNT; i++) {
-        hist_init(&r->h[i]);
-    }
-    scn_init(&r->s, &r->x, 1, r->h, false);
-}
-
-static void rig_down(struct rig *r)
-{
-    scn_fini(&r->s);
-    experiment_fini(&r->x);
-    free(r->h);
-}
 
 static int load_doc(const char *json, struct experiment *x, struct err *e)
 {
@@ -93,33 +64,11 @@ static size_t column(const char *name)
     return 0;
 }
 
-/* Load the page made of the endpoints named in names ("a", "ab", ...). */
-static void load(struct rig *r, const char *names)
-{
-    struct page_config pg = {0};
-    size_t idx[8];
-
-    for (size_t i = 0; names[i]; i++) {
-        idx[i] = (size_t)(names[i] - 'a');
-        pg.ncalls = i + 1;
-    }
-    pg.endpoints = idx;
-    pg.weight = 1;
-    app_load_page(&r->s.app, &pg);
-}
-
+/* Run to t, then check every invariant of PostgreSQL, the heap's order included. */
 static void run_to(struct rig *r, sim_time t)
 {
-    sim_run_until(r->s.sim, t);
+    rig_run_to(r, t);
     ck_assert(pg_check(&r->s.pg));
-}
-
-/* The one latency recorded in series ser (exact: min = max). */
-static sim_time only_latency(const struct rig *r, int ser)
-{
-    ck_assert_uint_eq(r->h[ser].n, 1);
-    ck_assert_int_eq(r->h[ser].min, r->h[ser].max);
-    return r->h[ser].min;
 }
 
 /* Every success took exactly t, and there were n of them. */
@@ -137,7 +86,7 @@ START_TEST(two_cpu_bound_statements_on_one_core_finish_together_at_200ms)
     struct rig r;
 
     rig_up(&r, HEAD APP3("100ms", "100ms", "1s") PG(", \"cores\": 1"));
-    load(&r, "ab");
+    rig_load(&r, "ab");
     run_to(&r, SIM_MS(200) - 1);
     ck_assert_uint_eq(r.s.m.ok, 0);
     ck_assert_int_eq(pg_running(&r.s.pg), 2);
@@ -156,7 +105,7 @@ START_TEST(two_cpu_bound_statements_on_two_cores_take_100ms)
     struct rig r;
 
     rig_up(&r, HEAD APP3("100ms", "100ms", "1s") PG(", \"cores\": 2"));
-    load(&r, "ab");
+    rig_load(&r, "ab");
     run_to(&r, SIM_S(1));
     all_ok_in(&r, 2, SIM_MS(100));
     rig_down(&r);
@@ -168,7 +117,7 @@ START_TEST(statements_without_cpu_part_never_share)
     struct rig r;
 
     rig_up(&r, HEAD APP3("100ms", "100ms", "1s") PG(", \"cores\": 1, \"cpu_share\": 0"));
-    load(&r, "ab");
+    rig_load(&r, "ab");
     run_to(&r, SIM_MS(50));
     ck_assert_uint_eq(r.s.pg.ps.n, 0); /* nothing ever enters processor sharing */
     ck_assert_int_eq(pg_running(&r.s.pg), 2);
@@ -189,7 +138,7 @@ START_TEST(half_cpu_statements_share_then_wait)
     struct rig r;
 
     rig_up(&r, HEAD APP3("100ms", "200ms", "1s") PG(", \"cores\": 1, \"cpu_share\": 0.5"));
-    load(&r, "ab");
+    rig_load(&r, "ab");
     run_to(&r, SIM_MS(100));
     ck_assert_uint_eq(r.s.pg.ps.n, 1); /* a is in its rest, b still on the core */
     ck_assert_int_eq(pg_running(&r.s.pg), 2);
@@ -238,7 +187,7 @@ START_TEST(knee_on_three_statements)
 
     rig_up(&r, HEAD APP3("100ms", "100ms", "200ms")
                    PG(", \"cores\": 1, \"knee\": {\"active\": 1, \"penalty\": 0.5}"));
-    load(&r, "abc");
+    rig_load(&r, "abc");
     run_to(&r, SIM_MS(600) - 1);
     ck_assert_uint_eq(r.s.m.ok, 0);
     run_to(&r, SIM_MS(600));
@@ -261,9 +210,9 @@ START_TEST(unequal_arrivals_share_the_core)
     struct rig r;
 
     rig_up(&r, HEAD APP3("100ms", "100ms", "1s") PG(", \"cores\": 1"));
-    load(&r, "a");
+    rig_load(&r, "a");
     run_to(&r, SIM_MS(50));
-    load(&r, "b");
+    rig_load(&r, "b");
     run_to(&r, SIM_MS(150) - 1);
     ck_assert_uint_eq(r.s.m.ok, 0);
     run_to(&r, SIM_MS(150));
@@ -286,7 +235,7 @@ START_TEST(completions_round_up_to_the_next_nanosecond)
     struct rig r;
 
     rig_up(&r, HEAD APP3("1ns", "1ns", "2ns") PG(", \"cores\": 2"));
-    load(&r, "abc");
+    rig_load(&r, "abc");
     run_to(&r, 1);
     ck_assert_uint_eq(r.s.m.ok, 0);
     run_to(&r, 2);
@@ -311,7 +260,7 @@ START_TEST(floating_point_error_never_adds_a_nanosecond)
 
     rig_up(&r, HEAD APP3("100ms", "100ms", "1s")
                    PG(", \"cores\": 1, \"knee\": {\"active\": 1, \"penalty\": 0.1}"));
-    load(&r, "ab");
+    rig_load(&r, "ab");
     run_to(&r, SIM_S(1));
     all_ok_in(&r, 2, SIM_MS(220));
     rig_down(&r);
@@ -328,14 +277,14 @@ START_TEST(virtual_time_rebase_keeps_the_answers)
     struct rig r;
 
     rig_up(&r, HEAD APP3("1s", "100ms", "1s") PG(", \"cores\": 1"));
-    load(&r, "a");
+    rig_load(&r, "a");
     run_to(&r, SIM_MS(500));
-    load(&r, "b");
+    rig_load(&r, "b");
     run_to(&r, SIM_MS(500)); /* b's backend starts and its statement joins */
     ck_assert_uint_eq(r.s.pg.ps.n, 2);
     ck_assert_double_eq(r.s.pg.ps.v, 0);
     run_to(&r, SIM_MS(700));
-    ck_assert_int_eq(only_latency(&r, SER_OK), SIM_MS(200));
+    ck_assert_int_eq(rig_only_latency(&r, SER_OK), SIM_MS(200));
     run_to(&r, SIM_MS(1100) - 1);
     ck_assert_uint_eq(r.s.m.ok, 1);
     run_to(&r, SIM_MS(1100));
@@ -446,7 +395,7 @@ START_TEST(unlimited_cores_keep_no_sharing_state)
     struct rig r;
 
     rig_up(&r, HEAD APP3("100ms", "100ms", "100ms") PG(""));
-    load(&r, "abc");
+    rig_load(&r, "abc");
     run_to(&r, SIM_MS(50));
     ck_assert_int_eq(pg_running(&r.s.pg), 3);
     ck_assert_uint_eq(r.s.pg.ps.n, 0);
@@ -464,9 +413,9 @@ static void timeout_cancels_at_50ms(const char *json)
     struct rig r;
 
     rig_up(&r, json);
-    load(&r, "a");
+    rig_load(&r, "a");
     run_to(&r, SIM_S(1));
-    ck_assert_int_eq(only_latency(&r, SER_ERRORS + ERRK_57014), SIM_MS(50));
+    ck_assert_int_eq(rig_only_latency(&r, SER_ERRORS + ERRK_57014), SIM_MS(50));
     ck_assert_uint_eq(r.s.m.ok, 0);
     /* the backend is still connected, idle */
     ck_assert_int_eq(pg_backends(&r.s.pg), 1);
@@ -474,9 +423,9 @@ static void timeout_cancels_at_50ms(const char *json)
     ck_assert_uint_eq(list_count(&r.s.pg.idle), 1);
     ck_assert_uint_eq(r.s.pg.ps.n, 0);
     /* the same connection takes the next statement */
-    load(&r, "b");
+    rig_load(&r, "b");
     run_to(&r, SIM_S(2));
-    ck_assert_int_eq(only_latency(&r, SER_OK), SIM_MS(10));
+    ck_assert_int_eq(rig_only_latency(&r, SER_OK), SIM_MS(10));
     ck_assert_int_eq(pg_backends(&r.s.pg), 1);
     rig_down(&r);
 }
@@ -504,9 +453,9 @@ START_TEST(statement_ending_at_its_timeout_succeeds)
         struct rig r;
 
         rig_up(&r, cases[i]);
-        load(&r, "a");
+        rig_load(&r, "a");
         run_to(&r, SIM_S(1));
-        ck_assert_int_eq(only_latency(&r, SER_OK), SIM_MS(50));
+        ck_assert_int_eq(rig_only_latency(&r, SER_OK), SIM_MS(50));
         ck_assert_uint_eq(r.s.m.errors, 0);
         rig_down(&r);
     }
@@ -523,9 +472,9 @@ START_TEST(statement_ending_at_its_timeout_succeeds_whatever_the_event_order)
     struct rig r;
 
     rig_up(&r, HEAD APP3("50ms", "10ms", "1s") PG(", \"statement_timeout\": 50, \"cores\": 2"));
-    load(&r, "a");
+    rig_load(&r, "a");
     run_to(&r, SIM_MS(10));
-    load(&r, "b");
+    rig_load(&r, "b");
     run_to(&r, SIM_S(1));
     ck_assert_uint_eq(r.s.m.errors, 0);
     ck_assert_int_eq(r.h[SER_OK].min, SIM_MS(10));
@@ -544,12 +493,12 @@ START_TEST(cancelled_statement_leaves_the_core)
     struct rig r;
 
     rig_up(&r, HEAD APP3("1s", "60ms", "1s") PG(", \"statement_timeout\": 100, \"cores\": 1"));
-    load(&r, "a");
+    rig_load(&r, "a");
     run_to(&r, SIM_MS(50));
-    load(&r, "b");
+    rig_load(&r, "b");
     run_to(&r, SIM_S(2));
-    ck_assert_int_eq(only_latency(&r, SER_ERRORS + ERRK_57014), SIM_MS(100));
-    ck_assert_int_eq(only_latency(&r, SER_OK), SIM_MS(85));
+    ck_assert_int_eq(rig_only_latency(&r, SER_ERRORS + ERRK_57014), SIM_MS(100));
+    ck_assert_int_eq(rig_only_latency(&r, SER_OK), SIM_MS(85));
     rig_down(&r);
 }
 END_TEST
@@ -571,10 +520,10 @@ START_TEST(timeout_aborts_the_transaction_and_releases_the_pooled_server)
                     "\"pooler\": {\"kind\": \"pgbouncer\", \"pool_mode\": \"transaction\","
                     "             \"default_pool_size\": 1, \"query_wait_timeout\": 5}," PG(
                         ", \"statement_timeout\": 50"));
-    load(&r, "ab");
+    rig_load(&r, "ab");
     run_to(&r, SIM_S(10));
-    ck_assert_int_eq(only_latency(&r, SER_ERRORS + ERRK_57014), SIM_MS(50));
-    ck_assert_int_eq(only_latency(&r, SER_OK), SIM_MS(60));
+    ck_assert_int_eq(rig_only_latency(&r, SER_ERRORS + ERRK_57014), SIM_MS(50));
+    ck_assert_int_eq(rig_only_latency(&r, SER_OK), SIM_MS(60));
     ck_assert_uint_eq(r.s.m.errors, 1);
     ck_assert_uint_eq(r.s.m.tx_done, 1); /* the aborted transaction does not count */
     rig_down(&r);
