@@ -504,29 +504,41 @@ START_TEST(cancelled_statement_leaves_the_core)
 END_TEST
 
 /*
- * PgBouncer in transaction mode, one server, Prisma's pgbouncer flag (every
- * operation is BEGIN, DEALLOCATE ALL, the statement, COMMIT).  a's statement
- * is cancelled at 50 ms: its transaction is aborted, so PgBouncer releases
- * the server and b, waiting since 0, runs its 10 ms: done at 60 ms.
+ * PgBouncer, then Supavisor, in transaction mode with one server connection,
+ * and Prisma's pgbouncer flag (every operation is BEGIN, DEALLOCATE ALL, the
+ * statement, COMMIT).  a's statement is cancelled at 50 ms: its transaction
+ * is aborted, so the pooler releases the server and b, waiting since 0, runs
+ * its 10 ms: done at 60 ms.
  */
 START_TEST(timeout_aborts_the_transaction_and_releases_the_pooled_server)
 {
-    struct rig r;
+    static const char *const poolers[] = {
+        "\"pooler\": {\"kind\": \"pgbouncer\", \"pool_mode\": \"transaction\","
+        " \"default_pool_size\": 1, \"query_wait_timeout\": 5},",
+        "\"pooler\": {\"kind\": \"supavisor\", \"pool_mode\": \"transaction\","
+        " \"pool_size\": 1},",
+    };
+    char json[2048];
 
-    rig_up(&r, HEAD "\"app\": {\"clients\": 2, \"endpoints\": {"
-                    "\"a\": {\"operations\": [{\"type\": \"query\", \"server_time\": \"1s\"}]},"
-                    "\"b\": {\"operations\": [{\"type\": \"query\", \"server_time\": \"10ms\"}]}}},"
-                    "\"client_pool\": {\"pgbouncer\": true},"
-                    "\"pooler\": {\"kind\": \"pgbouncer\", \"pool_mode\": \"transaction\","
-                    "             \"default_pool_size\": 1, \"query_wait_timeout\": 5}," PG(
-                        ", \"statement_timeout\": 50"));
-    rig_load(&r, "ab");
-    run_to(&r, SIM_S(10));
-    ck_assert_int_eq(rig_only_latency(&r, SER_ERRORS + ERRK_57014), SIM_MS(50));
-    ck_assert_int_eq(rig_only_latency(&r, SER_OK), SIM_MS(60));
-    ck_assert_uint_eq(r.s.m.errors, 1);
-    ck_assert_uint_eq(r.s.m.tx_done, 1); /* the aborted transaction does not count */
-    rig_down(&r);
+    for (size_t i = 0; i < 2; i++) {
+        struct rig r;
+
+        snprintf(json, sizeof json,
+                 HEAD
+                 "\"app\": {\"clients\": 2, \"endpoints\": {"
+                 "\"a\": {\"operations\": [{\"type\": \"query\", \"server_time\": \"1s\"}]},"
+                 "\"b\": {\"operations\": [{\"type\": \"query\", \"server_time\": \"10ms\"}]}}},"
+                 "\"client_pool\": {\"pgbouncer\": true}, %s" PG(", \"statement_timeout\": 50"),
+                 poolers[i]);
+        rig_up(&r, json);
+        rig_load(&r, "ab");
+        run_to(&r, SIM_S(10));
+        ck_assert_int_eq(rig_only_latency(&r, SER_ERRORS + ERRK_57014), SIM_MS(50));
+        ck_assert_int_eq(rig_only_latency(&r, SER_OK), SIM_MS(60));
+        ck_assert_uint_eq(r.s.m.errors, 1);
+        ck_assert_uint_eq(r.s.m.tx_done, 1); /* the aborted transaction does not count */
+        rig_down(&r);
+    }
 }
 END_TEST
 
