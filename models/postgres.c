@@ -34,9 +34,10 @@
  * completion times are rounded up), and counts in n until then.  Cost per
  * CPU part: O(log n) for its heap insert and removal, two O(log E) event
  * moves, O(1) arithmetic; nothing is ever done per running statement, except
- * a shift of every mark (O(n)) when v passes 2^28 ns between two idle
- * instants.  That shift and v = 0 whenever no CPU part runs keep v small, so
- * that its rounding error stays far below a nanosecond; a remaining time
+ * a shift of every mark (O(n)) at the first change after v passes 2^28 ns,
+ * i.e. at most once per 2^28 ns of CPU work each running part receives.
+ * That shift and v = 0 whenever no CPU part runs keep v small, so that its
+ * rounding error stays far below a nanosecond; a remaining time
  * within PS_TOL_ABS_NS + PS_TOL_REL x (mark + v) x slowdown ns of a whole ns
  * counts as that whole ns, so floating-point error never adds a spurious
  * nanosecond to an exact case.
