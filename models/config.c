@@ -351,8 +351,12 @@ static int load_pages(struct workload_config *wl, const struct app_config *app,
     return 0;
 }
 
-static const char *const workload_keys[] = {"model", "rate", "page", "pages", NULL};
-static const char *const workload_models[] = {"open", NULL};
+static const char *const workload_keys[] = {
+    "model", "users", "think_time", "start_spread", "rate", "rate_steps", "page", "pages", NULL};
+static const char *const workload_models[] = {"closed", "open", NULL};
+/* The keys of each model (enum workload_model order), refused for the other one. */
+static const char *const closed_keys[] = {"users", "think_time", "start_spread", NULL};
+static const char *const open_keys[] = {"rate", "rate_steps", NULL};
 
 static int load_page_choice(struct workload_config *wl, const struct app_config *app,
                             const struct json_at *at, struct err *e)
@@ -361,8 +365,9 @@ static int load_page_choice(struct workload_config *wl, const struct app_config 
     int has_page = json_get(at, "page", &page), has_pages = json_get(at, "pages", &pages);
 
     if (has_page == has_pages) {
-        err_at(e, at->path, has_page ? "give either \"page\" or \"pages\", not both"
-                                     : "missing key \"page\" (or \"pages\")");
+        err_at(e, at->path,
+               has_page ? "give either \"page\" or \"pages\", not both"
+                        : "missing key \"page\" (or \"pages\")");
         return -1;
     }
     if (has_pages) {
@@ -376,12 +381,112 @@ static int load_page_choice(struct workload_config *wl, const struct app_config 
     return load_call_list(&wl->pages[0], app, &page, e);
 }
 
+static int load_closed(struct workload_config *wl, const struct json_at *at, const char *base_dir,
+                       struct err *e)
+{
+    struct json_at v;
+
+    if (opt_int(at, "users", 1, 1000000, &wl->users, e) != 0 ||
+        opt_dur(at, "start_spread", JSON_BARE_NONE, &wl->start_spread, e) != 0) {
+        return -1;
+    }
+    if (json_get(at, "think_time", &v)) {
+        dist_fini(&wl->think_time);
+        return json_dist(&v, base_dir, &wl->think_time, e);
+    }
+    return 0;
+}
+
+/* One step: ["60s", 50], later than the step before it. */
+static int load_rate_step(struct rate_step *st, const struct rate_step *prev,
+                          const struct json_at *at, struct err *e)
+{
+    struct json_at t, r;
+    char buf[DIST_DURATION_MAX];
+
+    if (json_expect_array(at, e) != 0) {
+        return -1;
+    }
+    if (json_size(at) != 2) {
+        err_at(e, at->path, "expected a pair [time, rate] such as [\"60s\", 50], got %zu elements",
+               json_size(at));
+        return -1;
+    }
+    json_child(at, 0, &t, NULL);
+    json_child(at, 1, &r, NULL);
+    if (json_duration(&t, JSON_BARE_NONE, 0, MAX_TIME, &st->at, e) != 0 ||
+        json_double(&r, 1e-9, 1e9, &st->rate_per_s, e) != 0) {
+        return -1;
+    }
+    if (prev && st->at <= prev->at) {
+        dist_format_duration(prev->at, buf, sizeof buf);
+        err_at(e, t.path, "must be later than the step before it (\"%s\")", buf);
+        return -1;
+    }
+    return 0;
+}
+
+static int load_rate_steps(struct workload_config *wl, const struct json_at *at, struct err *e)
+{
+    struct json_at st;
+
+    if (json_expect_array(at, e) != 0) {
+        return -1;
+    }
+    if (json_size(at) == 0) {
+        err_at(e, at->path, "must list at least one step [time, rate]");
+        return -1;
+    }
+    wl->steps = xcalloc(json_size(at), sizeof *wl->steps);
+    for (size_t i = 0; i < json_size(at); i++) {
+        json_child(at, i, &st, NULL);
+        if (load_rate_step(&wl->steps[i], i ? &wl->steps[i - 1] : NULL, &st, e) != 0) {
+            return -1;
+        }
+        wl->nsteps = i + 1;
+    }
+    return 0;
+}
+
+static int load_open(struct workload_config *wl, const struct json_at *at, struct err *e)
+{
+    struct json_at v;
+
+    if (!json_get(at, "rate", &v)) {
+        err_at(e, at->path, "missing key \"rate\" (pages per second) for the open model");
+        return -1;
+    }
+    if (json_double(&v, 1e-9, 1e9, &wl->rate_per_s, e) != 0) {
+        return -1;
+    }
+    return json_get(at, "rate_steps", &v) ? load_rate_steps(wl, &v, e) : 0;
+}
+
+/* Keys of the other model have no effect here: refuse them. */
+static int reject_model_keys(const struct json_at *at, enum workload_model model, struct err *e)
+{
+    const char *const *keys = model == WL_CLOSED ? open_keys : closed_keys;
+    struct json_at v;
+
+    for (size_t i = 0; keys[i]; i++) {
+        if (json_get(at, keys[i], &v)) {
+            err_at(e, v.path, "does not apply to the \"%s\" workload model",
+                   workload_models[model]);
+            return -1;
+        }
+    }
+    return 0;
+}
+
 static int load_workload(struct workload_config *wl, const struct app_config *app,
-                         const struct json_at *root, struct err *e)
+                         const struct json_at *root, const char *base_dir, struct err *e)
 {
     struct json_at at, v;
     int model = 0, r = opt_object(root, "workload", workload_keys, &at, e);
 
+    wl->users = 1;
+    dist_init_const(&wl->think_time, 0);
+    wl->start_spread = 0;
     if (r <= 0) {
         if (r == 0) {
             err_at(e, root->path, "missing key \"workload\"");
@@ -389,18 +494,15 @@ static int load_workload(struct workload_config *wl, const struct app_config *ap
         return -1;
     }
     if (!json_get(&at, "model", &v)) {
-        err_at(e, at.path, "missing key \"model\" (expected \"open\")");
+        err_at(e, at.path, "missing key \"model\" (expected \"closed\" or \"open\")");
         return -1;
     }
-    if (json_enum(&v, workload_models, &model, e) != 0) {
+    if (json_enum(&v, workload_models, &model, e) != 0 ||
+        reject_model_keys(&at, (enum workload_model)model, e) != 0) {
         return -1;
     }
     wl->model = (enum workload_model)model;
-    if (!json_get(&at, "rate", &v)) {
-        err_at(e, at.path, "missing key \"rate\" (pages per second) for the open model");
-        return -1;
-    }
-    if (json_double(&v, 1e-9, 1e9, &wl->rate_per_s, e) != 0) {
+    if ((wl->model == WL_CLOSED ? load_closed(wl, &at, base_dir, e) : load_open(wl, &at, e)) != 0) {
         return -1;
     }
     return load_page_choice(wl, app, &at, e);
@@ -691,7 +793,7 @@ int experiment_load(struct experiment *x, const struct cJSON *doc, const char *b
     if (json_expect_object(&root, e) != 0 || json_check_keys(&root, top_keys, e) != 0 ||
         load_run(x, &root, e) != 0 || load_length(x, &root, e) != 0 ||
         load_app(&x->app, &root, base_dir, e) != 0 ||
-        load_workload(&x->workload, &x->app, &root, e) != 0 ||
+        load_workload(&x->workload, &x->app, &root, base_dir, e) != 0 ||
         load_client_pool(&x->client_pool, x->app.cores, &root, e) != 0 ||
         load_pooler(&x->pooler, &root, e) != 0 ||
         load_postgres(&x->postgres, &root, base_dir, e) != 0 ||
@@ -720,6 +822,8 @@ void experiment_fini(struct experiment *x)
         free(x->workload.pages[i].endpoints);
     }
     free(x->workload.pages);
+    free(x->workload.steps);
+    dist_fini(&x->workload.think_time);
     dist_fini(&x->postgres.backend_start);
     free(x->name);
     memset(x, 0, sizeof *x);
@@ -797,19 +901,46 @@ static cJSON *app_json(const struct app_config *app)
     return o;
 }
 
+/* [["60s", 50], ...] with times written as durations. */
+static cJSON *rate_steps_json(const struct workload_config *wl)
+{
+    cJSON *steps = cJSON_CreateArray();
+    char buf[DIST_DURATION_MAX];
+
+    for (size_t i = 0; i < wl->nsteps; i++) {
+        cJSON *st = cJSON_CreateArray();
+
+        dist_format_duration(wl->steps[i].at, buf, sizeof buf);
+        cJSON_AddItemToArray(st, cJSON_CreateString(buf));
+        cJSON_AddItemToArray(st, cJSON_CreateNumber(wl->steps[i].rate_per_s));
+        cJSON_AddItemToArray(steps, st);
+    }
+    return steps;
+}
+
 static cJSON *workload_json(const struct workload_config *wl, const struct app_config *app)
 {
-    cJSON *o = cJSON_CreateObject(), *pages = cJSON_AddObjectToObject(o, "pages");
+    cJSON *o = cJSON_CreateObject(), *pages;
 
-    cJSON_AddStringToObject(o, "model", "open");
-    cJSON_AddNumberToObject(o, "rate", wl->rate_per_s);
+    cJSON_AddStringToObject(o, "model", workload_models[wl->model]);
+    if (wl->model == WL_CLOSED) {
+        cJSON_AddNumberToObject(o, "users", (double)wl->users);
+        cJSON_AddItemToObject(o, "think_time", dist_json(&wl->think_time));
+        add_dur(o, "start_spread", wl->start_spread);
+    } else {
+        cJSON_AddNumberToObject(o, "rate", wl->rate_per_s);
+        if (wl->nsteps > 0) {
+            cJSON_AddItemToObject(o, "rate_steps", rate_steps_json(wl));
+        }
+    }
+    pages = cJSON_AddObjectToObject(o, "pages");
     for (size_t i = 0; i < wl->npages; i++) {
         cJSON *p = cJSON_AddObjectToObject(pages, wl->pages[i].name);
         cJSON *eps = cJSON_AddArrayToObject(p, "endpoints");
 
         for (size_t j = 0; j < wl->pages[i].ncalls; j++) {
-            cJSON_AddItemToArray(eps,
-                                 cJSON_CreateString(app->endpoints[wl->pages[i].endpoints[j]].name));
+            cJSON_AddItemToArray(
+                eps, cJSON_CreateString(app->endpoints[wl->pages[i].endpoints[j]].name));
         }
         cJSON_AddNumberToObject(p, "weight", wl->pages[i].weight);
     }

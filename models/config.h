@@ -46,14 +46,25 @@ struct page_config {
     double weight;          /* > 0; 1 for the single page form */
 };
 
-enum workload_model { WL_OPEN };
+enum workload_model { WL_CLOSED, WL_OPEN };
+
+/* From `at` on, page arrivals come at rate_per_s (open model). */
+struct rate_step {
+    sim_time at;       /* simulated time of the switch (ns) */
+    double rate_per_s; /* pages per second, > 0 */
+};
 
 struct workload_config {
     enum workload_model model;
-    double rate_per_s;      /* open: page arrivals per second (Poisson) */
-    size_t npages;
+    int64_t users;             /* closed: users, each with at most one page in flight */
+    struct dist think_time;    /* closed: pause after each page (ns) */
+    sim_time start_spread;     /* closed: first loads uniform over [0, this); 0 = all at 0 (ns) */
+    double rate_per_s;         /* open: page arrivals per second (Poisson) before any step */
+    size_t nsteps;             /* open: rate steps */
+    struct rate_step *steps;   /* open: times strictly increasing (owned) */
+    size_t npages;             /* pages to draw from */
     struct page_config *pages; /* owned */
-    double total_weight;    /* sum of the weights */
+    double total_weight;       /* sum of the weights */
 };
 
 struct app_config {
