@@ -52,7 +52,7 @@ echo "{$base, \"sweep\": {\"workload.rate\": []}}" > emptysweep.json
 expect emptysweep 1 'poolsim: emptysweep.json: $.sweep.workload\.rate: must be a non-empty list of values, got an empty list'
 
 echo "{$base, \"sweep\": {\"workload.rat\": [1, 2]}}" > nopath.json
-expect nopath 1 'poolsim: nopath.json: point 0 (workload.rat=1): $.workload.rat: unknown key "rat" (expected one of "model", "rate", "page", "pages")'
+expect nopath 1 'poolsim: nopath.json: point 0 (workload.rat=1): $.workload.rat: unknown key "rat" (expected one of "model", "users", "think_time", "start_spread", "rate", "rate_steps", "page", "pages")'
 
 echo "{$base, \"variants\": {\"ok\": {}, \"bad\": {\"postgres.max_connections\": 0}}}" > variant.json
 expect variant 1 'poolsim: variant.json: point 1 (variant "bad"): $.postgres.max_connections: must be an integer in [1, 262143], got 0'
