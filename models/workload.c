@@ -12,8 +12,6 @@
 #include <assert.h>
 #include <stdlib.h>
 
-#include <gsl/gsl_randist.h>
-
 #include "sim/rng.h"
 #include "sim/xalloc.h"
 

@@ -5,7 +5,8 @@
  * Mechanism tests use constant times, where every load time is exact to the
  * nanosecond: direct PostgreSQL, zero network time and backend_start 0, so a
  * page of one 100 ms statement takes exactly 100 ms.  A load observer
- * (wl_observe) records (user, page, time) of every load.
+ * (wl_observe) records (user, page, time) of every load; unlike tests/rig.h,
+ * the rig here runs the workload itself.
  *
  * Statistical tests ("stat") follow the rule of tests.h: a fixed seed,
  * tolerance 3.3 standard errors, and an assertion that this tolerance is at
@@ -34,7 +35,7 @@ struct load_rec {
     sim_time at;   /* ns */
 };
 
-struct rig {
+struct wrig {
     struct experiment x;
     struct hist *h; /* SER__COUNT histograms */
     struct scenario s;
@@ -44,7 +45,7 @@ struct rig {
 
 static void on_load(void *ctx, uint64_t user, size_t page)
 {
-    struct rig *r = ctx;
+    struct wrig *r = ctx;
 
     if (r->nlog == r->cap) {
         r->cap = r->cap ? 2 * r->cap : 1024;
@@ -66,7 +67,7 @@ static void load_doc(struct experiment *x, const char *json)
 }
 
 /* Build replication rep of json with its workload running and every load logged. */
-static void rig_up(struct rig *r, const char *json, uint32_t rep)
+static void wrig_up(struct wrig *r, const char *json, uint32_t rep)
 {
     load_doc(&r->x, json);
     r->h = xcalloc(SER__COUNT, sizeof *r->h);
@@ -79,7 +80,7 @@ static void rig_up(struct rig *r, const char *json, uint32_t rep)
     wl_observe(&r->s.wl, on_load, r);
 }
 
-static void rig_down(struct rig *r)
+static void wrig_down(struct wrig *r)
 {
     scn_fini(&r->s);
     experiment_fini(&r->x);
@@ -87,14 +88,14 @@ static void rig_down(struct rig *r)
     free(r->log);
 }
 
-static void run_to(struct rig *r, sim_time t)
+static void run_to(struct wrig *r, sim_time t)
 {
     sim_run_until(r->s.sim, t);
     ck_assert(wl_check(&r->s.wl));
 }
 
 /* Time of user's k-th load (0-based), or -1 if it has not happened. */
-static sim_time nth_load(const struct rig *r, uint64_t user, size_t k)
+static sim_time nth_load(const struct wrig *r, uint64_t user, size_t k)
 {
     for (size_t i = 0; i < r->nlog; i++) {
         if (r->log[i].user == user && k-- == 0) {
@@ -116,12 +117,12 @@ static sim_time nth_load(const struct rig *r, uint64_t user, size_t k)
 
 START_TEST(closed_users_reload_every_statement_plus_think)
 {
-    struct rig r;
+    struct wrig r;
 
-    rig_up(&r,
-           HEAD "\"workload\": {\"model\": \"closed\", \"users\": 2, \"think_time\": \"1s\","
-                " \"page\": [\"a\"]}, " APP_A("100ms") ZERO_COST,
-           1);
+    wrig_up(&r,
+            HEAD "\"workload\": {\"model\": \"closed\", \"users\": 2, \"think_time\": \"1s\","
+                 " \"page\": [\"a\"]}, " APP_A("100ms") ZERO_COST,
+            1);
     run_to(&r, SIM_MS(9950));
     for (uint64_t u = 0; u < 2; u++) {
         for (size_t k = 0; k < 10; k++) {
@@ -134,56 +135,56 @@ START_TEST(closed_users_reload_every_statement_plus_think)
     ck_assert_int_eq(r.h[SER_PAGES].min, SIM_MS(100));
     ck_assert_int_eq(r.h[SER_PAGES].max, SIM_MS(100));
     ck_assert_uint_eq(r.s.wl.loads, 20);
-    rig_down(&r);
+    wrig_down(&r);
 }
 END_TEST
 
 START_TEST(closed_zero_think_time_reloads_at_once)
 {
-    struct rig r;
+    struct wrig r;
 
-    rig_up(&r,
-           HEAD "\"workload\": {\"model\": \"closed\", \"page\": [\"a\"]}, " APP_A("100ms")
-               ZERO_COST,
-           1);
+    wrig_up(&r,
+            HEAD "\"workload\": {\"model\": \"closed\", \"page\": [\"a\"]}, " APP_A("100ms")
+                ZERO_COST,
+            1);
     run_to(&r, SIM_S(1));
     ck_assert_uint_eq(r.nlog, 11); /* 0, 100 ms, ..., 1 s: one user by default */
     for (size_t k = 0; k < r.nlog; k++) {
         ck_assert_int_eq(nth_load(&r, 0, k), (sim_time)k * SIM_MS(100));
     }
-    rig_down(&r);
+    wrig_down(&r);
 }
 END_TEST
 
 START_TEST(closed_user_waits_for_every_call_of_its_page)
 {
-    struct rig r;
+    struct wrig r;
 
-    rig_up(&r,
-           HEAD "\"workload\": {\"model\": \"closed\", \"think_time\": \"1s\","
-                " \"page\": [\"a\", \"b\"]}, "
-                "\"app\": {\"endpoints\": {\"a\": " QUERY("100ms") ", \"b\": " QUERY(
-                    "300ms") "}}," ZERO_COST,
-           1);
+    wrig_up(&r,
+            HEAD "\"workload\": {\"model\": \"closed\", \"think_time\": \"1s\","
+                 " \"page\": [\"a\", \"b\"]}, "
+                 "\"app\": {\"endpoints\": {\"a\": " QUERY("100ms") ", \"b\": " QUERY(
+                     "300ms") "}}," ZERO_COST,
+            1);
     run_to(&r, SIM_S(3));
     ck_assert_int_eq(nth_load(&r, 0, 1), SIM_MS(1300));
     ck_assert_int_eq(nth_load(&r, 0, 2), SIM_MS(2600));
     ck_assert_int_eq(nth_load(&r, 0, 3), -1);
     ck_assert_int_eq(r.h[SER_PAGES].max, SIM_MS(300));
-    rig_down(&r);
+    wrig_down(&r);
 }
 END_TEST
 
 START_TEST(closed_users_queue_for_the_only_connection)
 {
-    struct rig r;
+    struct wrig r;
 
     /* user 1 waits 100 ms for the connection once; from then on their pages alternate */
-    rig_up(&r,
-           HEAD "\"workload\": {\"model\": \"closed\", \"users\": 2, \"think_time\": \"1s\","
-                " \"page\": [\"a\"]}, " APP_A(
-                    "100ms") "\"client_pool\": {\"connection_limit\": 1}, " ZERO_COST,
-           1);
+    wrig_up(&r,
+            HEAD "\"workload\": {\"model\": \"closed\", \"users\": 2, \"think_time\": \"1s\","
+                 " \"page\": [\"a\"]}, " APP_A(
+                     "100ms") "\"client_pool\": {\"connection_limit\": 1}, " ZERO_COST,
+            1);
     run_to(&r, SIM_S(5));
     ck_assert_int_eq(nth_load(&r, 1, 0), 0);
     for (size_t k = 1; k < 4; k++) {
@@ -192,25 +193,25 @@ START_TEST(closed_users_queue_for_the_only_connection)
     }
     ck_assert_int_eq(r.h[SER_PAGES].max, SIM_MS(200));
     ck_assert_double_eq(r.s.m.pool_wait.max, (double)SIM_MS(100));
-    rig_down(&r);
+    wrig_down(&r);
 }
 END_TEST
 
 START_TEST(closed_page_ends_at_its_answer_not_at_the_end_of_the_work)
 {
-    struct rig r;
+    struct wrig r;
 
-    rig_up(&r,
-           HEAD "\"workload\": {\"model\": \"closed\", \"think_time\": \"1s\", \"page\": [\"a\"]},"
-                "\"app\": {\"request_timeout\": \"50ms\", \"endpoints\": {\"a\": " QUERY(
-                    "100ms") "}}, " ZERO_COST,
-           1);
+    wrig_up(&r,
+            HEAD "\"workload\": {\"model\": \"closed\", \"think_time\": \"1s\", \"page\": [\"a\"]},"
+                 "\"app\": {\"request_timeout\": \"50ms\", \"endpoints\": {\"a\": " QUERY(
+                     "100ms") "}}, " ZERO_COST,
+            1);
     run_to(&r, SIM_S(4));
     for (size_t k = 0; k < 4; k++) {
         ck_assert_int_eq(nth_load(&r, 0, k), (sim_time)k * SIM_MS(1050));
     }
     ck_assert_uint_eq(r.s.m.errors_by_kind[ERRK_REQUEST_TIMEOUT], 4);
-    rig_down(&r);
+    wrig_down(&r);
 }
 END_TEST
 
@@ -222,11 +223,11 @@ END_TEST
 
 START_TEST(start_spread_staggers_first_loads_per_user)
 {
-    struct rig r10, r5;
+    struct wrig r10, r5;
     sim_time lo = SIM_TIME_MAX, hi = -1;
 
-    rig_up(&r10, SPREAD(10), 1);
-    rig_up(&r5, SPREAD(5), 1);
+    wrig_up(&r10, SPREAD(10), 1);
+    wrig_up(&r5, SPREAD(5), 1);
     run_to(&r10, SIM_S(2));
     run_to(&r5, SIM_S(2));
     ck_assert_uint_eq(r10.nlog, 10);
@@ -243,8 +244,8 @@ START_TEST(start_spread_staggers_first_loads_per_user)
         }
     }
     ck_assert_int_lt(lo, hi);
-    rig_down(&r10);
-    rig_down(&r5);
+    wrig_down(&r10);
+    wrig_down(&r5);
 }
 END_TEST
 
@@ -255,10 +256,10 @@ END_TEST
 
 START_TEST(adding_users_never_shifts_another_users_think_times)
 {
-    struct rig r2, r5;
+    struct wrig r2, r5;
 
-    rig_up(&r2, EXP_THINK(2), 1);
-    rig_up(&r5, EXP_THINK(5), 1);
+    wrig_up(&r2, EXP_THINK(2), 1);
+    wrig_up(&r5, EXP_THINK(5), 1);
     run_to(&r2, SIM_S(30));
     run_to(&r5, SIM_S(30));
     for (uint64_t u = 0; u < 2; u++) {
@@ -274,8 +275,8 @@ START_TEST(adding_users_never_shifts_another_users_think_times)
     }
     /* the users differ from one another */
     ck_assert_int_ne(nth_load(&r5, 0, 1), nth_load(&r5, 1, 1));
-    rig_down(&r2);
-    rig_down(&r5);
+    wrig_down(&r2);
+    wrig_down(&r5);
 }
 END_TEST
 
@@ -304,7 +305,7 @@ static void mix_json(char *buf, size_t size, const char *workload, int clients, 
 }
 
 /* Pages of user u's loads, in order. */
-static size_t user_pages(const struct rig *r, uint64_t u, size_t *out, size_t max)
+static size_t user_pages(const struct wrig *r, uint64_t u, size_t *out, size_t max)
 {
     size_t n = 0;
 
@@ -322,12 +323,12 @@ START_TEST(same_seed_same_pages_whatever_the_pool_size)
 {
     static char json[12000];
     static size_t pa[4096], pb[4096];
-    struct rig a, b;
+    struct wrig a, b;
 
     mix_json(json, sizeof json, CLOSED20, 1, 20, "1ms");
-    rig_up(&a, json, 1);
+    wrig_up(&a, json, 1);
     mix_json(json, sizeof json, CLOSED20, 1, 3, "1ms");
-    rig_up(&b, json, 1);
+    wrig_up(&b, json, 1);
     run_to(&a, SIM_S(2));
     run_to(&b, SIM_S(2));
     /* 3 connections for 20 users: the timing really differs */
@@ -345,20 +346,20 @@ START_TEST(same_seed_same_pages_whatever_the_pool_size)
     user_pages(&a, 0, pa, 100);
     user_pages(&a, 1, pb, 100);
     ck_assert_int_ne(memcmp(pa, pb, 100 * sizeof *pa), 0);
-    rig_down(&a);
-    rig_down(&b);
+    wrig_down(&a);
+    wrig_down(&b);
 }
 END_TEST
 
 START_TEST(open_arrivals_draw_the_same_pages_whatever_the_pool_size)
 {
     static char json[12000];
-    struct rig a, b;
+    struct wrig a, b;
 
     mix_json(json, sizeof json, "\"model\": \"open\", \"rate\": 2000", 1, 20, "5ms");
-    rig_up(&a, json, 1);
+    wrig_up(&a, json, 1);
     mix_json(json, sizeof json, "\"model\": \"open\", \"rate\": 2000", 1, 2, "5ms");
-    rig_up(&b, json, 1);
+    wrig_up(&b, json, 1);
     run_to(&a, SIM_S(1));
     run_to(&b, SIM_S(1));
     ck_assert_uint_gt(a.nlog, 1000);
@@ -371,8 +372,8 @@ START_TEST(open_arrivals_draw_the_same_pages_whatever_the_pool_size)
         ck_assert_uint_eq(a.log[i].page, b.log[i].page);
         ck_assert_uint_eq(a.log[i].user, i);
     }
-    rig_down(&a);
-    rig_down(&b);
+    wrig_down(&a);
+    wrig_down(&b);
 }
 END_TEST
 
@@ -380,19 +381,19 @@ END_TEST
 
 START_TEST(rate_steps_switch_at_their_times)
 {
-    struct rig r;
+    struct wrig r;
     uint64_t before, during;
     size_t first;
 
     /* 1000/s, then almost never from 10 s, then 10^6/s from 20 s: a pending arrival drawn at
      * the old rate would make the first two phases run on for seconds, and the last one wait
      * for years */
-    rig_up(&r,
-           HEAD
-           "\"workload\": {\"model\": \"open\", \"rate\": 1000,"
-           " \"rate_steps\": [[\"10s\", 1e-9], [\"20s\", 1e6]], \"page\": [\"a\"]}, " APP_A("0s")
-               ZERO_COST,
-           1);
+    wrig_up(&r,
+            HEAD
+            "\"workload\": {\"model\": \"open\", \"rate\": 1000,"
+            " \"rate_steps\": [[\"10s\", 1e-9], [\"20s\", 1e6]], \"page\": [\"a\"]}, " APP_A("0s")
+                ZERO_COST,
+            1);
     run_to(&r, SIM_S(10) - 1);
     before = r.s.wl.loads;
     ck_assert_uint_gt(before, 9000);
@@ -408,7 +409,7 @@ START_TEST(rate_steps_switch_at_their_times)
     ck_assert_int_ge(r.log[first].at, SIM_S(20));
     ck_assert_int_lt(r.log[first].at, SIM_S(20) + SIM_US(20));
     ck_assert_int_lt(r.log[first - 1].at, SIM_S(10));
-    rig_down(&r);
+    wrig_down(&r);
 }
 END_TEST
 
@@ -516,12 +517,12 @@ static void within(const char *what, double observed, double expected, double se
 START_TEST(mix_spreads_calls_evenly_over_20_clients)
 {
     static char json[12000];
-    struct rig r;
+    struct wrig r;
     uint64_t per[20] = {0};
     double p = 1.0 / 20, n, se;
 
     mix_json(json, sizeof json, CLOSED20, 20, 10, "1ms");
-    rig_up(&r, json, 1);
+    wrig_up(&r, json, 1);
     run_to(&r, SIM_S(10));
     for (size_t i = 0; i < r.nlog; i++) {
         size_t ep = r.x.workload.pages[r.log[i].page].endpoints[0];
@@ -535,7 +536,7 @@ START_TEST(mix_spreads_calls_evenly_over_20_clients)
         /* the client's own pool did the work */
         ck_assert_int_ge(cpool_open(&r.s.app.pools[c]), 1);
     }
-    rig_down(&r);
+    wrig_down(&r);
 }
 END_TEST
 
@@ -547,17 +548,17 @@ END_TEST
  */
 START_TEST(open_mix_follows_the_weights)
 {
-    struct rig r;
+    struct wrig r;
     uint64_t per[3] = {0};
     const double w[3] = {0.1, 0.2, 0.7};
     double n;
 
-    rig_up(&r,
-           HEAD "\"workload\": {\"model\": \"open\", \"rate\": 1000, \"pages\": {"
-                "\"x\": {\"endpoints\": [\"a\"], \"weight\": 1},"
-                "\"y\": {\"endpoints\": [\"a\"], \"weight\": 2},"
-                "\"z\": {\"endpoints\": [\"a\", \"a\"], \"weight\": 7}}}, " APP_A("1ms") ZERO_COST,
-           1);
+    wrig_up(&r,
+            HEAD "\"workload\": {\"model\": \"open\", \"rate\": 1000, \"pages\": {"
+                 "\"x\": {\"endpoints\": [\"a\"], \"weight\": 1},"
+                 "\"y\": {\"endpoints\": [\"a\"], \"weight\": 2},"
+                 "\"z\": {\"endpoints\": [\"a\", \"a\"], \"weight\": 7}}}, " APP_A("1ms") ZERO_COST,
+            1);
     run_to(&r, SIM_S(50));
     for (size_t i = 0; i < r.nlog; i++) {
         per[r.log[i].page]++;
@@ -566,7 +567,7 @@ START_TEST(open_mix_follows_the_weights)
     for (size_t i = 0; i < 3; i++) {
         within("page loads", (double)per[i], n * w[i], sqrt(n * w[i] * (1 - w[i])), 0.1 * n * w[i]);
     }
-    rig_down(&r);
+    wrig_down(&r);
 }
 END_TEST
 
@@ -579,24 +580,24 @@ END_TEST
  */
 START_TEST(rate_steps_give_poisson_counts_per_phase)
 {
-    struct rig r;
+    struct wrig r;
     const sim_time end[3] = {SIM_S(100), SIM_S(200), SIM_S(500)};
     const double mean[3] = {5000, 20000, 6000};
     uint64_t before = 0;
 
-    rig_up(&r,
-           HEAD
-           "\"workload\": {\"model\": \"open\", \"rate\": 50,"
-           " \"rate_steps\": [[\"100s\", 200], [\"200s\", 20]], \"page\": [\"a\"]}, " APP_A("1ms")
-               ZERO_COST,
-           1);
+    wrig_up(&r,
+            HEAD
+            "\"workload\": {\"model\": \"open\", \"rate\": 50,"
+            " \"rate_steps\": [[\"100s\", 200], [\"200s\", 20]], \"page\": [\"a\"]}, " APP_A("1ms")
+                ZERO_COST,
+            1);
     for (size_t i = 0; i < 3; i++) {
         run_to(&r, end[i] - 1);
         within("arrivals in a phase", (double)(r.s.wl.loads - before), mean[i], sqrt(mean[i]),
                0.1 * mean[i]);
         before = r.s.wl.loads;
     }
-    rig_down(&r);
+    wrig_down(&r);
 }
 END_TEST
 
@@ -609,14 +610,15 @@ END_TEST
  */
 START_TEST(start_spread_is_uniform)
 {
-    struct rig r;
+    struct wrig r;
     struct stat_acc acc;
     double n;
 
-    rig_up(&r,
-           HEAD "\"workload\": {\"model\": \"closed\", \"users\": 10000, \"start_spread\": \"10s\","
-                " \"think_time\": \"1h\", \"page\": [\"a\"]}, " APP_A("1ms") ZERO_COST,
-           1);
+    wrig_up(&r,
+            HEAD
+            "\"workload\": {\"model\": \"closed\", \"users\": 10000, \"start_spread\": \"10s\","
+            " \"think_time\": \"1h\", \"page\": [\"a\"]}, " APP_A("1ms") ZERO_COST,
+            1);
     run_to(&r, SIM_S(11));
     ck_assert_uint_eq(r.nlog, 10000);
     stat_acc_init(&acc);
@@ -627,7 +629,7 @@ START_TEST(start_spread_is_uniform)
     within("mean start (s)", acc.mean, 5, 10 / sqrt(12 * n), 0.05 * 5);
     within("variance of starts (s^2)", stat_acc_var(&acc), 100.0 / 12,
            sqrt((1.0 / 80 - 1.0 / 144) / n) * 100, 0.06 * 100 / 12);
-    rig_down(&r);
+    wrig_down(&r);
 }
 END_TEST
 
