@@ -373,6 +373,7 @@ static int load_page_choice(struct workload_config *wl, const struct app_config 
     if (has_pages) {
         return load_pages(wl, app, &pages, e);
     }
+    wl->single_page = true;
     wl->pages = xcalloc(1, sizeof *wl->pages);
     wl->npages = 1;
     wl->pages[0].name = xstrdup("page");
@@ -918,6 +919,18 @@ static cJSON *rate_steps_json(const struct workload_config *wl)
     return steps;
 }
 
+/* The endpoint names of a page, as a JSON list. */
+static cJSON *call_list_json(const struct page_config *pg, const struct app_config *app)
+{
+    cJSON *eps = cJSON_CreateArray();
+
+    for (size_t j = 0; j < pg->ncalls; j++) {
+        cJSON_AddItemToArray(eps, cJSON_CreateString(app->endpoints[pg->endpoints[j]].name));
+    }
+    return eps;
+}
+
+/* In the form the file used: "page" (one list) or "pages" (with weights). */
 static cJSON *workload_json(const struct workload_config *wl, const struct app_config *app)
 {
     cJSON *o = cJSON_CreateObject(), *pages;
@@ -933,15 +946,15 @@ static cJSON *workload_json(const struct workload_config *wl, const struct app_c
             cJSON_AddItemToObject(o, "rate_steps", rate_steps_json(wl));
         }
     }
+    if (wl->single_page) {
+        cJSON_AddItemToObject(o, "page", call_list_json(&wl->pages[0], app));
+        return o;
+    }
     pages = cJSON_AddObjectToObject(o, "pages");
     for (size_t i = 0; i < wl->npages; i++) {
         cJSON *p = cJSON_AddObjectToObject(pages, wl->pages[i].name);
-        cJSON *eps = cJSON_AddArrayToObject(p, "endpoints");
 
-        for (size_t j = 0; j < wl->pages[i].ncalls; j++) {
-            cJSON_AddItemToArray(
-                eps, cJSON_CreateString(app->endpoints[wl->pages[i].endpoints[j]].name));
-        }
+        cJSON_AddItemToObject(p, "endpoints", call_list_json(&wl->pages[i], app));
         cJSON_AddNumberToObject(p, "weight", wl->pages[i].weight);
     }
     return o;

@@ -62,6 +62,7 @@ struct workload_config {
     double rate_per_s;         /* open: page arrivals per second (Poisson) before any step */
     size_t nsteps;             /* open: rate steps */
     struct rate_step *steps;   /* open: times strictly increasing (owned) */
+    bool single_page;          /* written as "page": one page, no draw */
     size_t npages;             /* pages to draw from */
     struct page_config *pages; /* owned */
     double total_weight;       /* sum of the weights */
