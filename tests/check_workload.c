@@ -478,6 +478,10 @@ START_TEST(resolved_workload_shows_defaults_and_steps)
     ck_assert_str_eq(cJSON_GetObjectItemCaseSensitive(w, "model")->valuestring, "closed");
     ck_assert_double_eq(cJSON_GetObjectItemCaseSensitive(w, "users")->valuedouble, 1);
     ck_assert_str_eq(cJSON_GetObjectItemCaseSensitive(w, "start_spread")->valuestring, "0s");
+    /* in the form the file wrote, so that summary.json's sources find it */
+    ck_assert_str_eq(
+        cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(w, "page"), 0)->valuestring, "a");
+    ck_assert_ptr_null(cJSON_GetObjectItemCaseSensitive(w, "pages"));
     ck_assert_str_eq(
         cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(w, "think_time"), "value")
             ->valuestring,
@@ -493,6 +497,36 @@ START_TEST(resolved_workload_shows_defaults_and_steps)
     ck_assert_double_eq(cJSON_GetArrayItem(cJSON_GetArrayItem(w, 0), 1)->valuedouble, 50);
     cJSON_Delete(o);
     experiment_fini(&x);
+}
+END_TEST
+
+/* ---- invariants ---- */
+
+/*
+ * A busy closed run (50 users, exponential think times, 20 pages over 3
+ * clients of 2 connections each: users queue) and an open one stepping up
+ * and down, with wl_check every 100 us of simulated time: a few events apart.
+ */
+START_TEST(invariants_hold_throughout_busy_runs)
+{
+    static char json[12000];
+    const char *w[2] = {"\"model\": \"closed\", \"users\": 50,"
+                        " \"think_time\": {\"dist\": \"exponential\", \"mean\": \"5ms\"}",
+                        "\"model\": \"open\", \"rate\": 500,"
+                        " \"rate_steps\": [[\"500ms\", 5000], [\"1s\", 50]]"};
+
+    for (size_t i = 0; i < 2; i++) {
+        struct wrig r;
+
+        mix_json(json, sizeof json, w[i], 3, 2, "2ms");
+        wrig_up(&r, json, 1);
+        for (sim_time t = 0; t <= SIM_MS(1500); t += SIM_US(100)) {
+            run_to(&r, t);
+        }
+        ck_assert_uint_gt(r.s.wl.loads, 500);
+        ck_assert_uint_gt(r.s.m.pool_wait.n, 0);
+        wrig_down(&r);
+    }
 }
 END_TEST
 
@@ -791,6 +825,7 @@ Suite *workload_suite(void)
     tcase_add_test(tc, rate_steps_switch_at_their_times);
     tcase_add_test(tc, loader_refuses_bad_workloads);
     tcase_add_test(tc, resolved_workload_shows_defaults_and_steps);
+    tcase_add_test(tc, invariants_hold_throughout_busy_runs);
     tc = tests_tcase(s, "stat", 120, "stat");
     tcase_add_test(tc, mix_spreads_calls_evenly_over_20_clients);
     tcase_add_test(tc, open_mix_follows_the_weights);
