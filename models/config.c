@@ -552,21 +552,51 @@ static const char *const pooler_keys[] = {"kind",
                                           "pool_mode",
                                           "default_pool_size",
                                           "max_client_conn",
+                                          "reserve_pool_size",
+                                          "max_db_connections",
                                           "query_wait_timeout",
+                                          "query_timeout",
+                                          "reserve_pool_timeout",
+                                          "server_connect_timeout",
                                           "server_login_retry",
+                                          "per_statement",
+                                          "foreign_clients",
                                           NULL};
 static const char *const pooler_kinds[] = {"direct", "pgbouncer", "supavisor", NULL};
 static const char *const pool_modes[] = {"session", "transaction", "statement", NULL};
+
+static int load_pgbouncer_limits(struct pgb_config *c, const struct json_at *at, struct err *e)
+{
+    struct json_at v;
+
+    if (opt_int(at, "default_pool_size", 1, 1000000, &c->default_pool_size, e) != 0 ||
+        opt_int(at, "max_client_conn", 1, 100000000, &c->max_client_conn, e) != 0 ||
+        opt_int(at, "reserve_pool_size", 0, 1000000, &c->reserve_pool_size, e) != 0 ||
+        opt_int(at, "max_db_connections", 0, 1000000, &c->max_db_connections, e) != 0 ||
+        opt_int(at, "foreign_clients", 0, 1000000, &c->foreign_clients, e) != 0) {
+        return -1;
+    }
+    if (c->foreign_clients > c->max_client_conn) {
+        json_get(at, "foreign_clients", &v);
+        err_at(e, v.path, "foreign_clients (%lld) must not exceed max_client_conn (%lld)",
+               (long long)c->foreign_clients, (long long)c->max_client_conn);
+        return -1;
+    }
+    return 0;
+}
 
 static int load_pgbouncer(struct pgb_config *c, const struct json_at *at, struct err *e)
 {
     int mode = (int)c->pool_mode;
 
     if (opt_enum(at, "pool_mode", pool_modes, &mode, e) != 0 ||
-        opt_int(at, "default_pool_size", 1, 1000000, &c->default_pool_size, e) != 0 ||
-        opt_int(at, "max_client_conn", 1, 100000000, &c->max_client_conn, e) != 0 ||
+        load_pgbouncer_limits(c, at, e) != 0 ||
         opt_dur(at, "query_wait_timeout", JSON_BARE_S, &c->query_wait_timeout, e) != 0 ||
-        opt_dur(at, "server_login_retry", JSON_BARE_S, &c->server_login_retry, e) != 0) {
+        opt_dur(at, "query_timeout", JSON_BARE_S, &c->query_timeout, e) != 0 ||
+        opt_dur(at, "reserve_pool_timeout", JSON_BARE_S, &c->reserve_pool_timeout, e) != 0 ||
+        opt_dur(at, "server_connect_timeout", JSON_BARE_S, &c->server_connect_timeout, e) != 0 ||
+        opt_dur(at, "server_login_retry", JSON_BARE_S, &c->server_login_retry, e) != 0 ||
+        opt_dur(at, "per_statement", JSON_BARE_NONE, &c->per_statement, e) != 0) {
         return -1;
     }
     c->pool_mode = (enum pgb_mode)mode;
@@ -987,14 +1017,22 @@ static void supavisor_json(cJSON *o, const struct supa_config *c)
 static cJSON *pooler_json(const struct pooler_config *pc)
 {
     cJSON *o = cJSON_CreateObject();
+    const struct pgb_config *c = &pc->pgb;
 
     cJSON_AddStringToObject(o, "kind", pooler_kinds[pc->kind]);
     if (pc->kind == POOLER_PGBOUNCER) {
-        cJSON_AddStringToObject(o, "pool_mode", pool_modes[pc->pgb.pool_mode]);
-        cJSON_AddNumberToObject(o, "default_pool_size", (double)pc->pgb.default_pool_size);
-        cJSON_AddNumberToObject(o, "max_client_conn", (double)pc->pgb.max_client_conn);
-        add_dur(o, "query_wait_timeout", pc->pgb.query_wait_timeout);
-        add_dur(o, "server_login_retry", pc->pgb.server_login_retry);
+        cJSON_AddStringToObject(o, "pool_mode", pool_modes[c->pool_mode]);
+        cJSON_AddNumberToObject(o, "default_pool_size", (double)c->default_pool_size);
+        cJSON_AddNumberToObject(o, "max_client_conn", (double)c->max_client_conn);
+        cJSON_AddNumberToObject(o, "reserve_pool_size", (double)c->reserve_pool_size);
+        cJSON_AddNumberToObject(o, "max_db_connections", (double)c->max_db_connections);
+        add_dur(o, "query_wait_timeout", c->query_wait_timeout);
+        add_dur(o, "query_timeout", c->query_timeout);
+        add_dur(o, "reserve_pool_timeout", c->reserve_pool_timeout);
+        add_dur(o, "server_connect_timeout", c->server_connect_timeout);
+        add_dur(o, "server_login_retry", c->server_login_retry);
+        add_dur(o, "per_statement", c->per_statement);
+        cJSON_AddNumberToObject(o, "foreign_clients", (double)c->foreign_clients);
     } else if (pc->kind == POOLER_SUPAVISOR) {
         supavisor_json(o, &pc->supa);
     }

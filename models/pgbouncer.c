@@ -1,13 +1,21 @@
 /*
  * pgbouncer.c - PgBouncer's pool: client and server state lists, linking at
  * the first query, FIFO waiters, LIFO idle servers, one server login at a
- * time, release by pool mode, and the janitor's query_wait_timeout
- * (reference/domain.md §2.2, §2.3, §2.4; see pgbouncer.h).
+ * time, growth limits, release by pool mode, the janitor's timeouts and the
+ * server_login_retry fast-fail (reference/domain.md §2.2-§2.4; see
+ * pgbouncer.h).  It follows pgbouncer's src/objects.c (launch_new_connection,
+ * check_fast_fail, find_server, release_server, disconnect_server) and
+ * src/janitor.c (pool_server_maint, pool_client_maint, per_loop_activate).
  *
- * Invariants (pgb_check): a client is LINKED iff it has a server, and that
- * server is ACTIVE and linked back to it; waiting clients exist only while
- * no server is idle; servers never exceed default_pool_size; at most one
- * server is logging in.
+ * After every event PgBouncer handles, activate() does what per_loop_activate
+ * does: if more clients wait than servers are being reset, it tries to open
+ * one more server.
+ *
+ * Invariants (pgb_check, O(1)): linked clients and active servers are as
+ * many, and as many as the busy-server level says; waiting clients exist only
+ * while no server is idle; servers never exceed pgb_server_cap; at most one
+ * server is logging in; clients never exceed max_client_conn; the login
+ * retry timer runs only after a failed login; the connection levels match.
  */
 #include "models/pgbouncer.h"
 
@@ -20,8 +28,25 @@ void pgb_config_default(struct pgb_config *cfg)
     cfg->pool_mode = PGB_SESSION;
     cfg->default_pool_size = 20;
     cfg->max_client_conn = 100;
+    cfg->reserve_pool_size = 0;
+    cfg->max_db_connections = 0;
+    cfg->foreign_clients = 0;
     cfg->query_wait_timeout = SIM_S(120);
+    cfg->query_timeout = 0;
+    cfg->reserve_pool_timeout = SIM_S(5);
+    cfg->server_connect_timeout = SIM_S(15);
     cfg->server_login_retry = SIM_S(15);
+    cfg->per_statement = 0;
+}
+
+int64_t pgb_server_cap(const struct pgb_config *cfg)
+{
+    int64_t cap = cfg->default_pool_size + cfg->reserve_pool_size;
+
+    if (cfg->max_db_connections > 0 && cfg->max_db_connections < cap) {
+        cap = cfg->max_db_connections;
+    }
+    return cap;
 }
 
 int64_t pgb_clients(const struct pgb *p)
@@ -93,40 +118,96 @@ static void sv_set_state(struct pgb *p, struct pgb_server *s, enum pgb_sv_state 
     }
 }
 
+/* ---- growth of the pool (launch_new_connection) ---- */
+
+/* The reserve is open: the first waiter has waited reserve_pool_timeout (>=, as the code has). */
+static bool reserve_open(const struct pgb *p, int64_t servers)
+{
+    const struct pgb_config *cfg = p->cfg;
+    struct list_node *n = list_first(&p->cl_waiting);
+    const struct pgb_client *c;
+
+    if (cfg->reserve_pool_timeout == 0 || cfg->reserve_pool_size == 0 || n == NULL) {
+        return false;
+    }
+    c = container_of(n, struct pgb_client, node);
+    return sim_now(p->sim) - c->request_at >= cfg->reserve_pool_timeout &&
+           servers < cfg->default_pool_size + cfg->reserve_pool_size;
+}
+
+/* Checks in launch_new_connection's order: one login at a time, the retry pause, the limits. */
+static bool may_launch(const struct pgb *p)
+{
+    const struct pgb_config *cfg = p->cfg;
+    int64_t n = pgb_servers(p);
+
+    if (!list_is_empty(&p->sv_login)) {
+        return false;
+    }
+    if (p->login_failed && sim_now(p->sim) - p->last_connect_at < cfg->server_login_retry) {
+        return false;
+    }
+    if (n >= cfg->default_pool_size && !reserve_open(p, n)) {
+        return false;
+    }
+    return cfg->max_db_connections == 0 || n < cfg->max_db_connections;
+}
+
 static void on_server_down(struct link *l, enum link_msg msg, enum errkind err);
 
-/* Open one more server connection if the pool may grow and none is logging in. */
-static void launch_server(struct pgb *p)
+/* Open one more server connection if the pool may grow. */
+static void try_launch(struct pgb *p)
 {
     struct pgb_server *s;
 
-    if (list_is_empty(&p->cl_waiting) || !list_is_empty(&p->sv_login) ||
-        sim_event_is_pending(&p->login_retry) || pgb_servers(p) >= p->cfg->default_pool_size) {
+    if (!may_launch(p)) {
         return;
     }
     s = slab_alloc(&p->servers);
     s->p = p;
     s->client = NULL;
+    s->ready = false;
     s->state = PGB_SV_LOGIN;
+    s->connect_at = p->last_connect_at = sim_now(p->sim);
     list_node_init(&s->node);
     list_push_tail(&p->sv_login, &s->node);
-    stat_level_add(&p->m->server_conns, sim_now(p->sim), 1);
+    stat_level_add(&p->m->server_conns, s->connect_at, 1);
     link_init(&s->link, p->sim, p->db, p->db_rtt, p->handshake_rtts, on_server_down, s);
     link_send_up(&s->link, LINK_CONNECT, NULL);
 }
+
+/* per_loop_activate: clients that no server being reset will serve make the pool grow. */
+static void activate(struct pgb *p)
+{
+    if (list_count(&p->cl_waiting) > list_count(&p->sv_tested)) {
+        try_launch(p);
+    }
+}
+
+/* check_fast_fail: the last login failed and no server is connected. */
+static bool fast_fail(const struct pgb *p)
+{
+    return p->login_failed && pgb_servers(p) == (int64_t)list_count(&p->sv_login);
+}
+
+/* ---- linking and releasing ---- */
 
 /* Link waiting or active client c to idle server s and forward c's query. */
 static void link_pair(struct pgb *p, struct pgb_client *c, struct pgb_server *s)
 {
     sim_time wait_ns = sim_now(p->sim) - c->wait_start;
 
-    stat_acc_add(&p->m->pooler_wait, (double)wait_ns);
-    hist_add(p->m->h[SER_POOLER_WAIT], wait_ns);
-    p->m->pooler_waited += wait_ns > 0;
     sv_set_state(p, s, PGB_SV_ACTIVE);
     cl_set_state(p, c, PGB_CL_LINKED);
     s->client = c;
     c->server = s;
+    if (c->link == NULL) {
+        return; /* a foreign client: it holds the server and sends nothing */
+    }
+    stat_acc_add(&p->m->pooler_wait, (double)wait_ns);
+    hist_add(p->m->h[SER_POOLER_WAIT], wait_ns);
+    p->m->pooler_waited += wait_ns > 0;
+    s->ready = false;
     link_send_up(&s->link, LINK_QUERY, &c->link->stmt);
 }
 
@@ -135,6 +216,7 @@ static void server_ready(struct pgb *p, struct pgb_server *s)
 {
     struct list_node *n = list_first(&p->cl_waiting);
 
+    s->ready = true;
     sv_set_state(p, s, PGB_SV_IDLE);
     if (n) {
         link_pair(p, container_of(n, struct pgb_client, node), s);
@@ -158,12 +240,16 @@ static void release_server(struct pgb *p, struct pgb_server *s)
     server_ready(p, s);
 }
 
+/* ---- closing connections ---- */
+
+/* Close s (PostgreSQL frees the backend) and forget it; s has no client. */
 static void destroy_server(struct pgb *p, struct pgb_server *s)
 {
+    assert(s->client == NULL);
     if (s->state == PGB_SV_ACTIVE) {
         sv_set_state(p, s, PGB_SV_IDLE);
     }
-    link_close(&s->link); /* PostgreSQL frees the backend */
+    link_close(&s->link);
     list_remove(sv_list(p, s->state), &s->node);
     stat_level_add(&p->m->server_conns, sim_now(p->sim), -1);
     slab_free(&p->servers, s);
@@ -171,8 +257,11 @@ static void destroy_server(struct pgb *p, struct pgb_server *s)
 
 static void destroy_client(struct pgb *p, struct pgb_client *c)
 {
+    sim_cancel(p->sim, &c->ev_query);
     list_remove(cl_list(p, c->state), &c->node);
-    c->link->peer = NULL;
+    if (c->link) {
+        c->link->peer = NULL;
+    }
     stat_level_add(&p->m->client_conns, sim_now(p->sim), -1);
     slab_free(&p->clients, c);
 }
@@ -187,20 +276,42 @@ static void disconnect_client(struct pgb *p, struct pgb_client *c, enum errkind 
     struct link *l = c->link;
 
     destroy_client(p, c);
-    link_send_down(l, LINK_FATAL, err);
+    if (l) {
+        link_send_down(l, LINK_FATAL, err);
+    }
+}
+
+/* disconnect_server of an active server: the server is closed, its client gets err. */
+static void kill_linked(struct pgb *p, struct pgb_client *c, enum errkind err)
+{
+    struct pgb_server *s = c->server;
+
+    s->client = NULL;
+    c->server = NULL;
+    destroy_server(p, s);
+    disconnect_client(p, c, err);
 }
 
 static void on_login_retry(struct sim *sim, struct sim_event *ev)
 {
+    struct pgb *p = ev->ctx;
+
     (void)sim;
-    launch_server(ev->ctx);
+    activate(p);
+    assert(pgb_check(p));
 }
 
+/* A login failed (refused, or abandoned at server_connect_timeout): pause further logins. */
 static void server_login_failed(struct pgb *p, struct pgb_server *s)
 {
+    sim_time now = sim_now(p->sim), end = p->last_connect_at + p->cfg->server_login_retry;
+
     destroy_server(p, s);
-    sim_schedule_in(p->sim, &p->login_retry, p->cfg->server_login_retry);
+    p->login_failed = true;
+    sim_schedule(p->sim, &p->login_retry, end > now ? end : now);
 }
+
+/* ---- server side ---- */
 
 /* A statement's answer came back from PostgreSQL through server s. */
 static void server_result(struct pgb *p, struct pgb_server *s, enum errkind err)
@@ -209,14 +320,27 @@ static void server_result(struct pgb *p, struct pgb_server *s, enum errkind err)
     bool tx_open = s->link.stmt.in_tx_after;
 
     if (p->cfg->pool_mode == PGB_STATEMENT && tx_open) {
-        destroy_server(p, s);
-        disconnect_client(p, c, ERRK_STATEMENT_MODE);
+        kill_linked(p, c, ERRK_STATEMENT_MODE);
         return;
     }
+    s->ready = !tx_open;
     if (p->cfg->pool_mode != PGB_SESSION && !tx_open) {
         release_server(p, s);
     }
     link_send_down(c->link, LINK_RESULT, err);
+}
+
+static void server_fatal(struct pgb *p, struct pgb_server *s, enum errkind err)
+{
+    struct pgb_client *c = s->client;
+
+    if (s->state == PGB_SV_LOGIN) {
+        server_login_failed(p, s);
+    } else if (c) {
+        kill_linked(p, c, err);
+    } else {
+        destroy_server(p, s);
+    }
 }
 
 static void on_server_down(struct link *l, enum link_msg msg, enum errkind err)
@@ -225,51 +349,62 @@ static void on_server_down(struct link *l, enum link_msg msg, enum errkind err)
     struct pgb *p = s->p;
 
     if (msg == LINK_CONNECTED) {
+        p->login_failed = false;
         server_ready(p, s);
-        launch_server(p);
-    } else if (msg == LINK_FATAL && s->state == PGB_SV_LOGIN) {
-        server_login_failed(p, s);
     } else if (msg == LINK_FATAL) {
-        struct pgb_client *c = s->client;
-
-        destroy_server(p, s);
-        if (c) {
-            disconnect_client(p, c, err);
-        }
+        server_fatal(p, s, err);
     } else if (s->state == PGB_SV_TESTED) {
         server_ready(p, s);
     } else {
         server_result(p, s, err);
     }
+    activate(p);
     assert(pgb_check(p));
 }
 
+/* ---- client side ---- */
+
+static void on_query(struct sim *sim, struct sim_event *ev);
+
+static struct pgb_client *client_new(struct pgb *p, struct link *l)
+{
+    struct pgb_client *c = slab_alloc(&p->clients);
+
+    c->p = p;
+    c->link = l;
+    c->server = NULL;
+    c->request_at = c->wait_start = 0;
+    c->state = PGB_CL_ACTIVE;
+    sim_event_init(&c->ev_query, on_query, c);
+    list_node_init(&c->node);
+    list_push_tail(&p->cl_active, &c->node);
+    stat_level_add(&p->m->client_conns, sim_now(p->sim), 1);
+    return c;
+}
+
+/* A login: refused at once beyond max_client_conn, or while logins fail (check_fast_fail). */
 static void client_connect(struct pgb *p, struct link *l)
 {
-    struct pgb_client *c;
-
     if (pgb_clients(p) >= p->cfg->max_client_conn) {
         link_send_down(l, LINK_FATAL, ERRK_MAX_CLIENT_CONN);
         return;
     }
-    c = slab_alloc(&p->clients);
-    c->p = p;
-    c->link = l;
-    c->server = NULL;
-    c->wait_start = 0;
-    c->state = PGB_CL_ACTIVE;
-    list_node_init(&c->node);
-    list_push_tail(&p->cl_active, &c->node);
-    l->peer = c;
-    stat_level_add(&p->m->client_conns, sim_now(p->sim), 1);
+    if (fast_fail(p)) {
+        try_launch(p);
+        link_send_down(l, LINK_FATAL, ERRK_SERVER_LOGIN_RETRY);
+        return;
+    }
+    l->peer = client_new(p, l);
     link_send_down(l, LINK_CONNECTED, ERRK_NONE);
 }
 
+/* Client c's query leaves for a server (find_server): linked, idle server, fast-fail or wait. */
 static void client_query(struct pgb *p, struct pgb_client *c)
 {
     struct list_node *idle;
 
     if (c->state == PGB_CL_LINKED) {
+        c->server->ready = false;
         link_send_up(&c->server->link, LINK_QUERY, &c->link->stmt);
         return;
     }
@@ -277,17 +412,51 @@ static void client_query(struct pgb *p, struct pgb_client *c)
     idle = list_first(&p->sv_idle);
     if (idle) {
         link_pair(p, c, container_of(idle, struct pgb_server, node));
-        return;
+    } else if (fast_fail(p)) {
+        try_launch(p);
+        disconnect_client(p, c, ERRK_SERVER_LOGIN_RETRY);
+    } else {
+        cl_set_state(p, c, PGB_CL_WAITING);
     }
-    cl_set_state(p, c, PGB_CL_WAITING);
-    launch_server(p);
 }
 
-/* The client went away (CLOSE, or a withdrawn connect): no answer. */
+/* The end of the pooler's own per_statement cost for c's query. */
+static void on_query(struct sim *sim, struct sim_event *ev)
+{
+    struct pgb_client *c = ev->ctx;
+    struct pgb *p = c->p;
+
+    (void)sim;
+    client_query(p, c);
+    activate(p);
+    assert(pgb_check(p));
+}
+
+/* A query arrives: query_timeout counts from now; it leaves after per_statement. */
+static void client_query_arrived(struct pgb *p, struct pgb_client *c)
+{
+    c->request_at = sim_now(p->sim);
+    if (p->cfg->per_statement > 0) {
+        sim_schedule_in(p->sim, &c->ev_query, p->cfg->per_statement);
+    } else {
+        client_query(p, c);
+    }
+}
+
+/*
+ * The client went away (CLOSE, or a withdrawn connect): no answer.  A server
+ * in the middle of a query or transaction cannot be reset and is closed.
+ */
 static void client_gone(struct pgb *p, struct pgb_client *c)
 {
-    if (c->state == PGB_CL_LINKED) {
-        release_server(p, c->server);
+    struct pgb_server *s = c->server;
+
+    if (s && s->ready) {
+        release_server(p, s);
+    } else if (s) {
+        s->client = NULL;
+        c->server = NULL;
+        destroy_server(p, s);
     }
     destroy_client(p, c);
 }
@@ -301,7 +470,7 @@ static void pgb_on_msg(void *ctx, struct link *l, enum link_msg m)
         client_connect(p, l);
         break;
     case LINK_QUERY:
-        client_query(p, l->peer);
+        client_query_arrived(p, l->peer);
         break;
     case LINK_CLOSE:
         if (l->peer) {
@@ -314,40 +483,118 @@ static void pgb_on_msg(void *ctx, struct link *l, enum link_msg m)
         assert(!"a server-to-client message sent up");
         break;
     }
+    activate(p);
     assert(pgb_check(p));
 }
 
 static void pgb_on_withdraw(void *ctx, struct link *l)
 {
+    struct pgb *p = ctx;
+
     if (l->peer) {
-        client_gone(ctx, l->peer);
+        client_gone(p, l->peer);
     }
+    activate(p);
+    assert(pgb_check(p));
 }
 
 static const struct upstream_ops pgb_ops = {pgb_on_msg, pgb_on_withdraw};
 
-/* Disconnect every waiting client whose wait strictly exceeds query_wait_timeout. */
-static void on_janitor(struct sim *sim, struct sim_event *ev)
+/* ---- the janitor (src/janitor.c) ---- */
+
+/* A linked client whose server is not ready and whose last query is older than query_timeout. */
+static struct pgb_client *query_overdue(struct pgb *p, sim_time now)
 {
-    struct pgb *p = ev->ctx;
-    sim_time now = sim_now(sim), limit = p->cfg->query_wait_timeout;
+    struct list_node *n;
+
+    for (n = list_first(&p->cl_linked); n; n = list_next(&p->cl_linked, n)) {
+        struct pgb_client *c = container_of(n, struct pgb_client, node);
+
+        if (!c->server->ready && now - c->request_at > p->cfg->query_timeout) {
+            return c;
+        }
+    }
+    return NULL;
+}
+
+/*
+ * pool_server_maint: query_timeout on active servers, then the login older
+ * than server_connect_timeout.  The scan restarts after each disconnect: the
+ * app may react to the FATAL at once and change the lists.
+ */
+static void janitor_servers(struct pgb *p, sim_time now)
+{
+    struct pgb_client *c;
+    struct list_node *n;
+
+    while (p->cfg->query_timeout > 0 && (c = query_overdue(p, now)) != NULL) {
+        kill_linked(p, c, ERRK_QUERY_TIMEOUT);
+    }
+    n = list_first(&p->sv_login);
+    if (n && p->cfg->server_connect_timeout > 0) {
+        struct pgb_server *s = container_of(n, struct pgb_server, node);
+
+        if (now - s->connect_at > p->cfg->server_connect_timeout) {
+            link_withdraw(&s->link);
+            server_login_failed(p, s);
+        }
+    }
+}
+
+/* pool_client_maint: waiting clients older than query_timeout, else query_wait_timeout. */
+static void janitor_waiters(struct pgb *p, sim_time now)
+{
+    sim_time qt = p->cfg->query_timeout, qwt = p->cfg->query_wait_timeout;
+    sim_time limit = qt > 0 && (qwt == 0 || qt < qwt) ? qt : qwt;
     struct list_node *n;
 
     while (limit > 0 && (n = list_first(&p->cl_waiting)) != NULL) {
         struct pgb_client *c = container_of(n, struct pgb_client, node);
+        sim_time age = now - c->request_at;
 
-        if (now - c->wait_start <= limit) {
+        if (age <= limit) {
             break; /* FIFO: everyone behind waited less */
         }
-        disconnect_client(p, c, ERRK_QUERY_WAIT_TIMEOUT);
+        disconnect_client(p, c, qt > 0 && age > qt ? ERRK_QUERY_TIMEOUT : ERRK_QUERY_WAIT_TIMEOUT);
     }
+}
+
+static void on_janitor(struct sim *sim, struct sim_event *ev)
+{
+    struct pgb *p = ev->ctx;
+    sim_time now = sim_now(sim);
+
+    janitor_servers(p, now);
+    janitor_waiters(p, now);
+    activate(p);
     sim_schedule_in(sim, ev, PGB_JANITOR_PERIOD_NS);
     assert(pgb_check(p));
+}
+
+/* ---- life cycle ---- */
+
+/* The foreign clients log in now; as many as the pool can serve ask for a server. */
+static void foreign_start(struct pgb *p)
+{
+    int64_t takers = p->cfg->default_pool_size;
+
+    if (p->cfg->max_db_connections > 0 && p->cfg->max_db_connections < takers) {
+        takers = p->cfg->max_db_connections;
+    }
+    for (int64_t i = 0; i < p->cfg->foreign_clients; i++) {
+        struct pgb_client *c = client_new(p, NULL);
+
+        if (i < takers) {
+            client_query(p, c);
+        }
+    }
+    activate(p);
 }
 
 void pgb_init(struct pgb *p, struct sim *sim, const struct pgb_config *cfg, struct metrics *m,
               const struct upstream *db, sim_time db_rtt, int handshake_rtts)
 {
+    assert(cfg->foreign_clients <= cfg->max_client_conn);
     p->cfg = cfg;
     p->sim = sim;
     p->m = m;
@@ -356,6 +603,8 @@ void pgb_init(struct pgb *p, struct sim *sim, const struct pgb_config *cfg, stru
     p->handshake_rtts = handshake_rtts;
     p->up.ops = &pgb_ops;
     p->up.ctx = p;
+    p->login_failed = false;
+    p->last_connect_at = 0;
     slab_init(&p->clients, sizeof(struct pgb_client));
     slab_init(&p->servers, sizeof(struct pgb_server));
     list_init(&p->cl_active);
@@ -367,7 +616,15 @@ void pgb_init(struct pgb *p, struct sim *sim, const struct pgb_config *cfg, stru
     list_init(&p->sv_tested);
     sim_event_init(&p->janitor, on_janitor, p);
     sim_event_init(&p->login_retry, on_login_retry, p);
-    sim_schedule(sim, &p->janitor, PGB_JANITOR_PERIOD_NS);
+    sim_schedule_in(sim, &p->janitor, PGB_JANITOR_PERIOD_NS);
+    foreign_start(p);
+}
+
+static void cancel_queries(struct pgb *p, struct list *l)
+{
+    for (struct list_node *n = list_first(l); n; n = list_next(l, n)) {
+        sim_cancel(p->sim, &container_of(n, struct pgb_client, node)->ev_query);
+    }
 }
 
 /* Cancels its own timers first, then frees its slabs (see scn_fini for the order). */
@@ -375,18 +632,27 @@ void pgb_fini(struct pgb *p)
 {
     sim_cancel(p->sim, &p->janitor);
     sim_cancel(p->sim, &p->login_retry);
+    cancel_queries(p, &p->cl_active);
+    cancel_queries(p, &p->cl_linked);
     slab_fini(&p->clients);
     slab_fini(&p->servers);
 }
 
 bool pgb_check(const struct pgb *p)
 {
-    if (pgb_servers(p) > p->cfg->default_pool_size || list_count(&p->sv_login) > 1) {
+    int64_t servers = pgb_servers(p), clients = pgb_clients(p);
+
+    if (servers > pgb_server_cap(p->cfg) || list_count(&p->sv_login) > 1 ||
+        clients > p->cfg->max_client_conn) {
         return false;
     }
     if (!list_is_empty(&p->cl_waiting) && !list_is_empty(&p->sv_idle)) {
         return false;
     }
+    if (sim_event_is_pending(&p->login_retry) && !p->login_failed) {
+        return false;
+    }
     return list_count(&p->cl_linked) == list_count(&p->sv_active) &&
-           p->m->server_busy.value == (int64_t)list_count(&p->sv_active);
+           p->m->server_busy.value == (int64_t)list_count(&p->sv_active) &&
+           p->m->server_conns.value == servers && p->m->client_conns.value == clients;
 }
