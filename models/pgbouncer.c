@@ -9,7 +9,9 @@
  *
  * After every event PgBouncer handles, activate() does what per_loop_activate
  * does: if more clients wait than servers are being reset, it tries to open
- * one more server.
+ * one more server.  A FATAL that finds another message to the client still on
+ * its way follows it (the client is CLOSING meanwhile), and what a client
+ * sends on a connection PgBouncer has closed is dropped, as on a socket.
  *
  * Invariants (pgb_check, O(1)): linked clients and active servers are as
  * many, and as many as the busy-server level says; waiting clients exist only
@@ -70,6 +72,8 @@ static struct list *cl_list(struct pgb *p, enum pgb_cl_state s)
         return &p->cl_waiting;
     case PGB_CL_LINKED:
         return &p->cl_linked;
+    case PGB_CL_CLOSING:
+        return &p->cl_closing;
     }
     return NULL;
 }
@@ -255,15 +259,50 @@ static void destroy_server(struct pgb *p, struct pgb_server *s)
     slab_free(&p->servers, s);
 }
 
+/* Forget c; a CLOSING client was already no longer counted. */
 static void destroy_client(struct pgb *p, struct pgb_client *c)
 {
+    if (c->state != PGB_CL_CLOSING) {
+        stat_level_add(&p->m->client_conns, sim_now(p->sim), -1);
+    }
     sim_cancel(p->sim, &c->ev_query);
+    sim_cancel(p->sim, &c->ev_fatal);
     list_remove(cl_list(p, c->state), &c->node);
     if (c->link) {
         c->link->peer = NULL;
     }
-    stat_level_add(&p->m->client_conns, sim_now(p->sim), -1);
     slab_free(&p->clients, c);
+}
+
+/*
+ * Another message to c is on its way (a result, when query_timeout closes an
+ * open transaction): the FATAL goes out behind it and arrives half a round
+ * trip from now, as on a socket.  Meanwhile c stays the link's peer, so that
+ * what the client sends is ignored.
+ */
+static void close_behind(struct pgb *p, struct pgb_client *c, enum errkind err)
+{
+    stat_level_add(&p->m->client_conns, sim_now(p->sim), -1);
+    sim_cancel(p->sim, &c->ev_query);
+    cl_set_state(p, c, PGB_CL_CLOSING);
+    c->fatal_err = err;
+    sim_schedule_in(p->sim, &c->ev_fatal, link_half_back(c->link->rtt));
+}
+
+/* The FATAL of a CLOSING client arrives, after the message that was ahead of it. */
+static void on_fatal(struct sim *sim, struct sim_event *ev)
+{
+    struct pgb_client *c = ev->ctx;
+    struct pgb *p = c->p;
+    struct link *l = c->link;
+    enum errkind err = c->fatal_err;
+
+    (void)sim;
+    destroy_client(p, c);
+    assert(!sim_event_is_pending(&l->ev_down));
+    l->on_down(l, LINK_FATAL, err); /* as link_send_down delivers, with its delay already paid */
+    activate(p);
+    assert(pgb_check(p));
 }
 
 /*
@@ -275,6 +314,10 @@ static void disconnect_client(struct pgb *p, struct pgb_client *c, enum errkind 
 {
     struct link *l = c->link;
 
+    if (l && sim_event_is_pending(&l->ev_down)) {
+        close_behind(p, c, err);
+        return;
+    }
     destroy_client(p, c);
     if (l) {
         link_send_down(l, LINK_FATAL, err);
@@ -376,6 +419,7 @@ static struct pgb_client *client_new(struct pgb *p, struct link *l)
     c->request_at = c->wait_start = 0;
     c->state = PGB_CL_ACTIVE;
     sim_event_init(&c->ev_query, on_query, c);
+    sim_event_init(&c->ev_fatal, on_fatal, c);
     list_node_init(&c->node);
     list_push_tail(&p->cl_active, &c->node);
     stat_level_add(&p->m->client_conns, sim_now(p->sim), 1);
@@ -461,20 +505,27 @@ static void client_gone(struct pgb *p, struct pgb_client *c)
     destroy_client(p, c);
 }
 
+/*
+ * A query on a connection PgBouncer has closed (peer NULL: its FATAL is
+ * already on the way) or is closing is dropped, as on a closed socket.
+ */
 static void pgb_on_msg(void *ctx, struct link *l, enum link_msg m)
 {
     struct pgb *p = ctx;
+    struct pgb_client *c = l->peer;
 
     switch (m) {
     case LINK_CONNECT:
         client_connect(p, l);
         break;
     case LINK_QUERY:
-        client_query_arrived(p, l->peer);
+        if (c && c->state != PGB_CL_CLOSING) {
+            client_query_arrived(p, c);
+        }
         break;
     case LINK_CLOSE:
-        if (l->peer) {
-            client_gone(p, l->peer);
+        if (c) {
+            client_gone(p, c);
         }
         break;
     case LINK_CONNECTED:
@@ -610,6 +661,7 @@ void pgb_init(struct pgb *p, struct sim *sim, const struct pgb_config *cfg, stru
     list_init(&p->cl_active);
     list_init(&p->cl_waiting);
     list_init(&p->cl_linked);
+    list_init(&p->cl_closing);
     list_init(&p->sv_login);
     list_init(&p->sv_idle);
     list_init(&p->sv_active);
@@ -620,10 +672,13 @@ void pgb_init(struct pgb *p, struct sim *sim, const struct pgb_config *cfg, stru
     foreign_start(p);
 }
 
-static void cancel_queries(struct pgb *p, struct list *l)
+static void cancel_client_events(struct pgb *p, struct list *l)
 {
     for (struct list_node *n = list_first(l); n; n = list_next(l, n)) {
-        sim_cancel(p->sim, &container_of(n, struct pgb_client, node)->ev_query);
+        struct pgb_client *c = container_of(n, struct pgb_client, node);
+
+        sim_cancel(p->sim, &c->ev_query);
+        sim_cancel(p->sim, &c->ev_fatal);
     }
 }
 
@@ -632,8 +687,9 @@ void pgb_fini(struct pgb *p)
 {
     sim_cancel(p->sim, &p->janitor);
     sim_cancel(p->sim, &p->login_retry);
-    cancel_queries(p, &p->cl_active);
-    cancel_queries(p, &p->cl_linked);
+    cancel_client_events(p, &p->cl_active);
+    cancel_client_events(p, &p->cl_linked);
+    cancel_client_events(p, &p->cl_closing);
     slab_fini(&p->clients);
     slab_fini(&p->servers);
 }

@@ -60,7 +60,13 @@ struct pgb_config {
     sim_time per_statement;          /* the pooler's own cost per statement (ns) */
 };
 
-enum pgb_cl_state { PGB_CL_ACTIVE, PGB_CL_WAITING, PGB_CL_LINKED };
+/*
+ * PGB_CL_CLOSING: disconnected by PgBouncer while another message to the client
+ * was still on its way (src/objects.c's CL_JUSTFREE): its FATAL follows that
+ * message half a round trip after the disconnect.  It no longer counts as a
+ * client.
+ */
+enum pgb_cl_state { PGB_CL_ACTIVE, PGB_CL_WAITING, PGB_CL_LINKED, PGB_CL_CLOSING };
 enum pgb_sv_state { PGB_SV_LOGIN, PGB_SV_IDLE, PGB_SV_ACTIVE, PGB_SV_TESTED };
 
 struct pgb_server;
@@ -74,6 +80,8 @@ struct pgb_client {
     sim_time request_at;       /* arrival of its last query: query_timeout's origin (ns) */
     sim_time wait_start;       /* when its query started waiting (ns) */
     struct sim_event ev_query; /* its query leaves per_statement after arriving */
+    struct sim_event ev_fatal; /* CLOSING: its FATAL reaches the client */
+    enum errkind fatal_err;    /* CLOSING: the error of that FATAL */
 };
 
 struct pgb_server {
@@ -98,7 +106,7 @@ struct pgb {
     struct upstream up;           /* what the app's links point at */
     /* private */
     struct slab clients, servers;
-    struct list cl_active, cl_waiting, cl_linked;
+    struct list cl_active, cl_waiting, cl_linked, cl_closing;
     struct list sv_login, sv_idle, sv_active, sv_tested;
     bool login_failed;            /* the last server login failed */
     sim_time last_connect_at;     /* start of the last server login (ns) */
