@@ -7,7 +7,7 @@
  * Most scenarios drive PgBouncer by hand: "hand" clients are links of our
  * own to the scenario's PgBouncer (or straight to its PostgreSQL), so that a
  * test decides when each client logs in, queries and disconnects.  The rest
- * go through the whole stack (the rig of check_models.c).  The last case runs
+ * go through the whole stack (tests/rig.h).  The last case runs
  * a busy mixed scenario and checks every model's invariants every 100 us of
  * simulated time, on top of the asserts that PgBouncer and PostgreSQL run
  * after each of their own events.
@@ -18,16 +18,12 @@
 #include <cJSON.h>
 
 #include "models/config.h"
+#include "models/cpool.h"
 #include "models/scenario.h"
 #include "sim/json.h"
 #include "sim/xalloc.h"
+#include "tests/rig.h"
 #include "tests/tests.h"
-
-struct rig {
-    struct experiment x;
-    struct hist *h; /* SER__COUNT histograms */
-    struct scenario s;
-};
 
 /* Common keys; each test adds its own app, client_pool, pooler, postgres and network. */
 #define HEAD                                                                                       \
@@ -37,28 +33,6 @@ struct rig {
 #define APP_A(t)                                                                                   \
     "\"app\": {\"endpoints\": {\"a\": {\"operations\": [{\"type\": \"query\", \"server_time\": "   \
     "\"" t "\"}]}}},"
-
-static void rig_up_with(struct rig *r, const char *json, bool with_workload)
-{
-    struct cJSON *doc = NULL;
-    struct err e;
-
-    err_clear(&e);
-    ck_assert_msg(json_parse("test.json", json, strlen(json), &doc, &e) == 0, "%d:%d %s", e.line,
-                  e.col, e.msg);
-    ck_assert_msg(experiment_load(&r->x, doc, ".", &e) == 0, "%s: %s", e.path, e.msg);
-    json_free(doc);
-    r->h = xcalloc(SER__COUNT, sizeof *r->h);
-    for (int i = 0; i < SER__COUNT; i++) {
-        hist_init(&r->h[i]);
-    }
-    scn_init(&r->s, &r->x, 1, r->h, with_workload);
-}
-
-static void rig_up(struct rig *r, const char *json)
-{
-    rig_up_with(r, json, false);
-}
 
 /* A PgBouncer rig: the pooler keys after "kind", and the postgres and network objects' keys. */
 static void rig_pgb(struct rig *r, const char *pooler, const char *postgres, const char *network)
@@ -72,36 +46,9 @@ static void rig_pgb(struct rig *r, const char *pooler, const char *postgres, con
     rig_up(r, json);
 }
 
-static void rig_down(struct rig *r)
-{
-    scn_fini(&r->s);
-    experiment_fini(&r->x);
-    free(r->h);
-}
-
 static void run_to(struct rig *r, sim_time t)
 {
-    sim_run_until(r->s.sim, t);
-}
-
-/* Load the page made of the endpoint "a" once. */
-static void load_a(struct rig *r)
-{
-    size_t idx = 0;
-    struct page_config pg = {0};
-
-    pg.ncalls = 1;
-    pg.endpoints = &idx;
-    pg.weight = 1;
-    app_load_page(&r->s.app, &pg);
-}
-
-/* The one latency recorded in series ser (exact: min = max). */
-static sim_time only_latency(const struct rig *r, int ser)
-{
-    ck_assert_uint_eq(r->h[ser].n, 1);
-    ck_assert_int_eq(r->h[ser].min, r->h[ser].max);
-    return r->h[ser].min;
+    rig_run_to(r, t);
 }
 
 /* ---- hand clients ---- */
@@ -592,9 +539,9 @@ static sim_time per_statement_case(const char *client_pool, const char *pooler)
                   "\"network\": {\"app_pooler_rtt\": \"2ms\"}}",
              client_pool, pooler);
     rig_up(&r, json);
-    load_a(&r);
+    rig_load(&r, "a");
     run_to(&r, SIM_S(1));
-    t = only_latency(&r, SER_OK);
+    t = rig_only_latency(&r, SER_OK);
     rig_down(&r);
     return t;
 }
@@ -794,11 +741,19 @@ static const char *broken_model(const struct rig *r)
         return "postgres";
     }
     for (size_t i = 0; i < npools; i++) {
-        if (!prisma_check(&a->pools[i])) {
-            return "prisma";
+        if (!cpool_check(&a->pools[i])) {
+            return "client pool";
         }
     }
     return NULL;
+}
+
+/* rig_up, with the workload's random arrivals. */
+static void rig_up_workload(struct rig *r, const char *json)
+{
+    rig_up(r, json);
+    scn_fini(&r->s);
+    scn_init(&r->s, &r->x, 1, r->h, true);
 }
 
 /* Run 60 s, checking every model every 100 us; the errors seen, by kind. */
@@ -809,7 +764,7 @@ static void busy_run(const char *rate, const char *foreign, const char *qt, cons
     char json[4096];
 
     snprintf(json, sizeof json, BUSY, rate, foreign, qt, qwt);
-    rig_up_with(&r, json, true);
+    rig_up_workload(&r, json);
     for (sim_time t = 0; t <= SIM_S(60); t += SIM_US(100)) {
         const char *broken;
 
