@@ -41,14 +41,14 @@ void scn_init(struct scenario *s, const struct experiment *x, uint32_t rep, stru
     case POOLER_PGBOUNCER:
         pgb_init(&s->pgb, s->sim, &x->pooler.pgb, &s->m, &s->pg.up, x->net.pooler_db_rtt,
                  (int)x->net.handshake_rtts);
-        s->m.server_capacity = x->pooler.pgb.default_pool_size;
+        s->m.server_capacity = pgb_server_cap(&x->pooler.pgb);
         up = &s->pgb.up;
         rtt = x->net.app_pooler_rtt;
         break;
     case POOLER_SUPAVISOR:
         supa_init(&s->supa, s->sim, &x->pooler.supa, &s->m, &s->pg.up, x->net.pooler_db_rtt,
                   (int)x->net.handshake_rtts);
-        s->m.server_capacity = x->pooler.supa.pool_size;
+        s->m.server_capacity = supa_capacity(&x->pooler.supa);
         up = &s->supa.up;
         rtt = x->net.app_pooler_rtt;
         break;
