@@ -619,7 +619,9 @@ static int reject_pooler_keys(const struct json_at *at, struct err *e)
 
 static const char *const supa_keys[] = {"kind",         "pool_mode",          "pool_size",
                                         "max_clients",  "pool_checkout_timeout", "session_full",
-                                        "capacity",     "session_disconnect", NULL};
+                                        "capacity",     "session_disconnect", "foreign_clients",
+                                        "budget",       NULL};
+static const char *const supa_budgets[] = {"per_mode", "shared", NULL};
 static const char *const supa_modes[] = {"session", "transaction", NULL};
 static const char *const supa_full[] = {"reject", "queue", NULL};
 static const char *const supa_caps[] = {"pool_size", "pool_size+1", NULL};
@@ -629,7 +631,7 @@ static int load_supavisor(struct supa_config *c, const struct json_at *at, struc
 {
     struct json_at v;
     int mode = 0, full = (int)c->session_full, cap = (int)c->capacity;
-    int disc = (int)c->session_disconnect;
+    int disc = (int)c->session_disconnect, budget = (int)c->budget;
 
     if (json_check_keys(at, supa_keys, e) != 0) {
         return -1;
@@ -645,9 +647,12 @@ static int load_supavisor(struct supa_config *c, const struct json_at *at, struc
         opt_dur(at, "pool_checkout_timeout", JSON_BARE_MS, &c->checkout_timeout, e) != 0 ||
         opt_enum(at, "session_full", supa_full, &full, e) != 0 ||
         opt_enum(at, "capacity", supa_caps, &cap, e) != 0 ||
-        opt_enum(at, "session_disconnect", supa_disc, &disc, e) != 0) {
+        opt_enum(at, "session_disconnect", supa_disc, &disc, e) != 0 ||
+        opt_int(at, "foreign_clients", 0, 1000000, &c->foreign_clients, e) != 0 ||
+        opt_enum(at, "budget", supa_budgets, &budget, e) != 0) {
         return -1;
     }
+    c->budget = (enum supa_budget)budget;
     c->pool_mode = (enum supa_mode)mode;
     c->session_full = (enum supa_session_full)full;
     c->capacity = (enum supa_capacity)cap;
@@ -1012,6 +1017,8 @@ static void supavisor_json(cJSON *o, const struct supa_config *c)
     cJSON_AddStringToObject(o, "session_full", supa_full[c->session_full]);
     cJSON_AddStringToObject(o, "capacity", supa_caps[c->capacity]);
     cJSON_AddStringToObject(o, "session_disconnect", supa_disc[c->session_disconnect]);
+    cJSON_AddNumberToObject(o, "foreign_clients", (double)c->foreign_clients);
+    cJSON_AddStringToObject(o, "budget", supa_budgets[c->budget]);
 }
 
 static cJSON *pooler_json(const struct pooler_config *pc)

@@ -28,6 +28,8 @@ void supa_config_default(struct supa_config *cfg)
     cfg->session_full = SUPA_FULL_REJECT;
     cfg->capacity = SUPA_CAP_POOL_SIZE;
     cfg->session_disconnect = SUPA_DISCONNECT_CLOSE;
+    cfg->foreign_clients = 0;
+    cfg->budget = SUPA_BUDGET_PER_MODE;
 }
 
 int64_t supa_capacity(const struct supa_config *cfg)
@@ -71,6 +73,8 @@ static struct list *wk_list(struct supa *p, enum supa_wk_state s)
         return &p->wk_idle;
     case SUPA_WK_BUSY:
         return &p->wk_busy;
+    case SUPA_WK_FOREIGN:
+        return &p->wk_foreign;
     }
     return NULL;
 }
@@ -118,16 +122,17 @@ static struct supa_client *queue_head(struct supa *p)
 static void on_worker_down(struct link *l, enum link_msg msg, enum errkind err);
 static void on_dismiss(struct sim *sim, struct sim_event *ev);
 
-static void start_worker(struct supa *p, bool warm)
+static void start_worker(struct supa *p, bool warm, bool foreign)
 {
     struct supa_worker *w = slab_alloc(&p->workers);
 
     w->p = p;
     w->client = NULL;
     w->warm = warm;
-    w->state = SUPA_WK_LOGIN;
+    w->foreign = foreign;
+    w->state = foreign ? SUPA_WK_FOREIGN : SUPA_WK_LOGIN; /* a foreign one is held at once */
     list_node_init(&w->node);
-    list_push_tail(&p->wk_login, &w->node);
+    list_push_tail(wk_list(p, w->state), &w->node);
     sim_event_init(&w->dismiss, on_dismiss, w);
     stat_level_add(&p->m->server_conns, sim_now(p->sim), 1);
     link_init(&w->link, p->sim, p->db, p->db_rtt, p->handshake_rtts, on_worker_down, w);
@@ -151,8 +156,9 @@ static void grow(struct supa *p)
 {
     size_t waiting = list_count(&p->cl_checkout) + list_count(&p->cl_waiting);
 
-    while (waiting > list_count(&p->wk_login) && supa_workers(p) < supa_capacity(p->cfg)) {
-        start_worker(p, false);
+    while (waiting > list_count(&p->wk_login) &&
+           supa_workers(p) + p->foreign_in_budget < supa_capacity(p->cfg)) {
+        start_worker(p, false, false);
     }
 }
 
@@ -277,10 +283,13 @@ static void on_worker_down(struct link *l, enum link_msg msg, enum errkind err)
     struct supa *p = w->p;
     struct supa_client *c = w->client;
 
-    if (msg == LINK_CONNECTED) {
+    if (msg == LINK_CONNECTED && w->foreign) {
+        /* held until the end of the run */
+    } else if (msg == LINK_CONNECTED) {
         worker_free(p, w);
     } else if (msg == LINK_FATAL) {
         p->warm_started = p->warm_started && !w->warm;
+        p->foreign_in_budget -= w->foreign && p->foreign_in_budget > 0;
         destroy_worker(p, w);
         if (c) {
             terminate(p, c, err);
@@ -302,7 +311,7 @@ static void client_connect(struct supa *p, struct link *l)
         return;
     }
     if (session && p->cfg->session_full == SUPA_FULL_REJECT &&
-        supa_clients(p) >= p->cfg->pool_size) {
+        supa_clients(p) + p->cfg->foreign_clients >= p->cfg->pool_size) {
         link_send_down(l, LINK_FATAL, ERRK_MAX_CLIENTS_IN_SESSION_MODE);
         return;
     }
@@ -319,7 +328,7 @@ static void client_connect(struct supa *p, struct link *l)
     stat_level_add(&p->m->client_conns, sim_now(p->sim), 1);
     if (!p->warm_started) {
         p->warm_started = true;
-        start_worker(p, true);
+        start_worker(p, true, false);
     }
     if (session) {
         checkout(p, c, SUPA_CL_CHECKOUT);
@@ -381,6 +390,24 @@ static void supa_on_withdraw(void *ctx, struct link *l)
 
 static const struct upstream_ops supa_ops = {supa_on_msg, supa_on_withdraw};
 
+/*
+ * Foreign session clients (developers' machines on the same pooler URL) hold one
+ * backend each from t = 0, up to pool_size.  They count against the app's pool
+ * when the app is in session mode too (the same pool), or in transaction mode
+ * when both modes share one budget; otherwise they only hold PostgreSQL slots.
+ */
+static void start_foreign(struct supa *p)
+{
+    int64_t n = p->cfg->foreign_clients < p->cfg->pool_size ? p->cfg->foreign_clients
+                                                             : p->cfg->pool_size;
+    bool in_budget = p->cfg->pool_mode == SUPA_SESSION || p->cfg->budget == SUPA_BUDGET_SHARED;
+
+    p->foreign_in_budget = in_budget ? n : 0;
+    for (int64_t i = 0; i < n; i++) {
+        start_worker(p, false, true);
+    }
+}
+
 void supa_init(struct supa *p, struct sim *sim, const struct supa_config *cfg, struct metrics *m,
                const struct upstream *db, sim_time db_rtt, int handshake_rtts)
 {
@@ -402,6 +429,8 @@ void supa_init(struct supa *p, struct sim *sim, const struct supa_config *cfg, s
     list_init(&p->wk_login);
     list_init(&p->wk_idle);
     list_init(&p->wk_busy);
+    list_init(&p->wk_foreign);
+    start_foreign(p);
 }
 
 /* No timers of its own outside slab objects: only frees (see scn_fini for the order). */
@@ -413,7 +442,7 @@ void supa_fini(struct supa *p)
 
 bool supa_check(const struct supa *p)
 {
-    if (supa_workers(p) > supa_capacity(p->cfg)) {
+    if (supa_workers(p) + p->foreign_in_budget > supa_capacity(p->cfg)) {
         return false;
     }
     if ((!list_is_empty(&p->cl_checkout) || !list_is_empty(&p->cl_waiting)) &&

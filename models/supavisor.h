@@ -35,6 +35,7 @@ enum supa_mode { SUPA_SESSION, SUPA_TRANSACTION };
 enum supa_session_full { SUPA_FULL_REJECT, SUPA_FULL_QUEUE };
 enum supa_capacity { SUPA_CAP_POOL_SIZE, SUPA_CAP_POOL_SIZE_PLUS_ONE };
 enum supa_disconnect { SUPA_DISCONNECT_CLOSE, SUPA_DISCONNECT_REUSE };
+enum supa_budget { SUPA_BUDGET_PER_MODE, SUPA_BUDGET_SHARED };
 
 #define SUPA_OVERFLOW_IDLE_NS SIM_S(300) /* poolboy idle_timeout of overflow workers */
 
@@ -46,10 +47,12 @@ struct supa_config {
     enum supa_session_full session_full;   /* the era's session-mode policy */
     enum supa_capacity capacity;           /* pool_size or pool_size + 1 workers */
     enum supa_disconnect session_disconnect; /* a session's backend closed or reused */
+    int64_t foreign_clients;               /* other session clients (developers' machines) */
+    enum supa_budget budget;               /* session and transaction pools share pool_size? */
 };
 
 enum supa_cl_state { SUPA_CL_CHECKOUT, SUPA_CL_ACTIVE, SUPA_CL_WAITING, SUPA_CL_LINKED };
-enum supa_wk_state { SUPA_WK_LOGIN, SUPA_WK_IDLE, SUPA_WK_BUSY };
+enum supa_wk_state { SUPA_WK_LOGIN, SUPA_WK_IDLE, SUPA_WK_BUSY, SUPA_WK_FOREIGN };
 
 struct supa_worker;
 
@@ -70,6 +73,7 @@ struct supa_worker {
     struct list_node node;      /* in the list of its state */
     struct supa_client *client; /* holder, or NULL */
     bool warm;                  /* the permanent worker: never dismissed */
+    bool foreign;               /* held by a foreign session client for the whole run */
     sim_time linked_at;         /* when it was checked out (ns) */
     struct sim_event dismiss;   /* overflow idle timeout */
 };
@@ -87,18 +91,21 @@ struct supa {
     struct slab clients, workers;
     struct list cl_checkout, cl_active, cl_waiting, cl_linked;
     struct list wk_login, wk_idle, wk_busy;
+    struct list wk_foreign;        /* backends held by foreign session clients */
+    int64_t foreign_in_budget;     /* of those, how many count against this pool's capacity */
     bool warm_started;             /* the warm worker exists (from the first client on) */
 };
 
 void supa_config_default(struct supa_config *cfg);
 
-/* Workers the pool may hold: pool_size, or pool_size + 1. */
+/* Workers the pool may hold: pool_size, or pool_size + 1 (foreign clients' included). */
 int64_t supa_capacity(const struct supa_config *cfg);
 
 void supa_init(struct supa *p, struct sim *sim, const struct supa_config *cfg, struct metrics *m,
                const struct upstream *db, sim_time db_rtt, int handshake_rtts);
 void supa_fini(struct supa *p);
 
+/* The app's clients, and the app's workers (foreign clients' backends excluded). */
 int64_t supa_clients(const struct supa *p);
 int64_t supa_workers(const struct supa *p);
 

@@ -170,6 +170,49 @@ START_TEST(session_disconnect_closes_or_reuses_the_backend)
 }
 END_TEST
 
+START_TEST(foreign_session_clients_take_the_pool_in_session_mode)
+{
+    struct rig r;
+
+    rig_up(&r, HEAD("1s") "\"pooler\": {\"kind\": \"supavisor\", \"pool_mode\": \"session\","
+                          " \"pool_size\": 2, \"foreign_clients\": 1},"
+                          "\"postgres\": {\"backend_start\": \"0s\"}}");
+    rig_load(&r, "ab");
+    rig_run_to(&r, SIM_S(10));
+    ck_assert_uint_eq(r.s.m.ok, 1);
+    ck_assert_uint_eq(r.s.m.errors_by_kind[ERRK_MAX_CLIENTS_IN_SESSION_MODE], 1);
+    ck_assert_int_eq(pg_backends(&r.s.pg), 2);
+    rig_down(&r);
+}
+END_TEST
+
+START_TEST(foreign_session_clients_and_the_transaction_pool_budget)
+{
+    struct rig r;
+
+    /* per mode (the code): the developers' session pool is another pool; only PostgreSQL
+     * slots are shared */
+    rig_up(&r, HEAD("1s") "\"pooler\": {\"kind\": \"supavisor\", \"pool_mode\": \"transaction\","
+                          " \"pool_size\": 2, \"foreign_clients\": 1},"
+                          "\"postgres\": {\"backend_start\": \"0s\"}}");
+    rig_load(&r, "ab");
+    rig_run_to(&r, SIM_S(10));
+    ck_assert_int_eq(r.h[SER_OK].max, SIM_S(1));
+    ck_assert_int_eq(pg_backends(&r.s.pg), 3);
+    rig_down(&r);
+
+    /* shared (Supabase's Nov 2025 docs): the foreign session takes one of the 2 */
+    rig_up(&r, HEAD("1s") "\"pooler\": {\"kind\": \"supavisor\", \"pool_mode\": \"transaction\","
+                          " \"pool_size\": 2, \"foreign_clients\": 1, \"budget\": \"shared\"},"
+                          "\"postgres\": {\"backend_start\": \"0s\"}}");
+    rig_load(&r, "ab");
+    rig_run_to(&r, SIM_S(10));
+    ck_assert_int_eq(r.h[SER_OK].max, SIM_S(2));
+    ck_assert_int_eq(pg_backends(&r.s.pg), 2);
+    rig_down(&r);
+}
+END_TEST
+
 Suite *supavisor_suite(void)
 {
     Suite *s = suite_create("supavisor");
@@ -184,5 +227,7 @@ Suite *supavisor_suite(void)
     tcase_add_test(tc, capacity_pool_size_plus_one_serves_one_more);
     tcase_add_test(tc, overflow_worker_is_dismissed_after_five_idle_minutes);
     tcase_add_test(tc, session_disconnect_closes_or_reuses_the_backend);
+    tcase_add_test(tc, foreign_session_clients_take_the_pool_in_session_mode);
+    tcase_add_test(tc, foreign_session_clients_and_the_transaction_pool_budget);
     return s;
 }
