@@ -25,5 +25,6 @@ set title NAME . ": request latency"
 set ylabel "latency (ms, log scale)"
 set logscale y
 set format y "%g"
+set autoscale yfix
 set offsets graph 0.03, graph 0.03, graph 0.05, graph 0.05
 load PLOTS_DIR . "lines.gp"

@@ -28,7 +28,7 @@ line_pt(i) = LINE_PT[(i - 1) % 8 + 1]
 FIG_W = 1000
 FIG_H = 600
 FIG_FONT = "DejaVu Sans,11"
-ext_of(f) = strlen(f) >= 4 ? f[strlen(f) - 3:] : ""
+ext_of(f) = strlen(f) >= 4 ? f[strlen(f) - 2:] : ""
 png_terminal = strstrt(GPVAL_TERMINALS, " pngcairo ") ? "pngcairo" : "png"
 set_output(f) = (ext_of(f) eq "svg" \
     ? sprintf("set terminal svg size %d,%d dynamic font '%s' background '#ffffff' noenhanced", \
@@ -46,10 +46,10 @@ set datafile separator comma
 set datafile columnheaders
 set border 3 lw 1 lc rgb "#404040"
 set tics nomirror out scale 0.6
-set grid xtics ytics lw 0.6 lc rgb "#d8d8d8"
+set grid xtics ytics lw 0.8 lc rgb "#d0d0d0"
 set key outside right top vertical Left reverse noautotitle spacing 1.15 samplen 3
 set offsets graph 0.03, graph 0.03, graph 0.05, 0
-set autoscale fix
+set autoscale xfix
 set errorbars small
 set style fill transparent solid 0.55 noborder
 
