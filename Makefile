@@ -1,7 +1,8 @@
 # poolsim - the only build file (non-recursive).  See README.md.
 #
 #   make            build everything (installs missing Debian packages first)
-#   make run        build and run the main experiment
+#   make run        build and run the main experiment, and plot it
+#   make plots      render the figures of every results/*/ directory (PNG and SVG)
 #   make check      every test (Check suites, then the program-level scripts)
 #   make sanitize   ASan+UBSan build of the mechanism tests (CK_FORK=no)
 #   make valgrind   the mechanism tests under valgrind
@@ -37,7 +38,7 @@ SUITES    := $(patsubst tests/check_%.c,%,$(filter-out tests/check_main.c,$(CHEC
 BENCH_SRC := $(wildcard tests/bench/*.c)
 BENCH_BIN := $(BENCH_SRC:tests/bench/%.c=$(B)/bench/%)
 
-.PHONY: all deps run check check-unit check-scripts sanitize valgrind bench clean format \
+.PHONY: all deps run plots check check-unit check-scripts sanitize valgrind bench clean format \
         format-check check-layers fuzz fuzz-run
 
 all: $(B)/poolsim $(B)/check_all $(BENCH_BIN)
@@ -73,6 +74,9 @@ $(B)/tests/suites.inc: $(CHECK_SRC) Makefile
 # tests.h includes suites.inc, so every suite object needs it (a fresh B=... build).
 $(TEST_OBJ): $(B)/tests/suites.inc
 
+# `poolsim plot` finds the gnuplot scripts here when neither $$POOLSIM_PLOTS nor ./plots has them.
+$(B)/sim/main.o: ALL_CPPFLAGS += -DPOOLSIM_PLOTS_DIR='"$(CURDIR)/plots"'
+
 $(B)/poolsim: $(B)/sim/main.o $(LIB_OBJ)
 	$(CC) $(LDFLAGS) $^ $(LIBS) -o $@
 
@@ -87,6 +91,13 @@ $(B)/bench/%: $(B)/tests/bench/%.o $(LIB_OBJ)
 
 run: $(B)/poolsim
 	$(B)/poolsim run experiments/validate-erlang-c.json
+	$(B)/poolsim plot results/validate-erlang-c
+
+plots: $(B)/poolsim
+	@for d in results/*/; do \
+	    [ -e "$$d/points.csv" ] || continue; \
+	    $(B)/poolsim plot "$${d%/}" || exit 1; \
+	done
 
 # Every test: the Check suites (mechanism and statistical), then the
 # program-level scripts (loader errors, determinism, ...).

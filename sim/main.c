@@ -8,10 +8,13 @@
 #include <ctype.h>
 #include <errno.h>
 #include <limits.h>
+#include <spawn.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <gsl/gsl_errno.h>
@@ -26,11 +29,19 @@
 
 #define POOLSIM_VERSION "0.1.0"
 #define MAX_SETS 256
+/* Where `poolsim plot` finds the gnuplot scripts when neither $POOLSIM_PLOTS nor ./plots has them
+ * (the Makefile passes the source tree's plots/). */
+#ifndef POOLSIM_PLOTS_DIR
+#define POOLSIM_PLOTS_DIR "plots"
+#endif
+
+extern char **environ; /* libc's, for posix_spawnp */
 
 enum { EXIT_OK = 0, EXIT_INVALID = 1, EXIT_USAGE = 2 };
 
 static const char usage_text[] =
     "usage: poolsim run FILE [--out DIR] [--jobs N] [--set PATH=VALUE]... [--quiet]\n"
+    "       poolsim plot DIR [--format png|svg|both]\n"
     "       poolsim --help | --version\n"
     "\n"
     "Simulate the experiment FILE (JSON, see experiments/README.md) and write\n"
@@ -42,6 +53,10 @@ static const char usage_text[] =
     "  --set PATH=VALUE   override a key, e.g. --set pooler.default_pool_size=30;\n"
     "                     VALUE is read as JSON, else as a string (repeatable)\n"
     "  --quiet            no progress on stderr\n"
+    "\n"
+    "plot renders the figures that apply to the results in DIR into DIR/plots/\n"
+    "with gnuplot (scripts from $POOLSIM_PLOTS, else ./plots, else the build's),\n"
+    "as PNG and SVG unless --format says one.\n"
     "\n"
     "Exit status: 0 ok, 1 invalid experiment, 2 usage or I/O error, 130 interrupted.\n";
 
@@ -236,6 +251,181 @@ out:
     return rc;
 }
 
+/* ---- poolsim plot: run plots/<figure>.gp under gnuplot for each figure and format ---- */
+
+/* Each figure is one script; all read points.csv but the histogram (DESIGN.md §5). */
+static const char *const plot_figures[] = {"latency", "errors",      "throughput",
+                                           "waits",   "utilisation", "histogram"};
+enum { PLOT_DOES_NOT_APPLY = 3 }; /* a script's exit status when its figure has nothing to show */
+
+struct plot_cli {
+    const char *dir;
+    int png, svg;
+};
+
+static int parse_plot_args(struct plot_cli *p, int argc, char **argv)
+{
+    p->png = p->svg = 1;
+    for (int i = 2; i < argc; i++) {
+        const char *a = argv[i];
+
+        if (strcmp(a, "--format") == 0 && i + 1 < argc) {
+            const char *f = argv[++i];
+
+            p->png = strcmp(f, "png") == 0 || strcmp(f, "both") == 0;
+            p->svg = strcmp(f, "svg") == 0 || strcmp(f, "both") == 0;
+            if (!p->png && !p->svg) {
+                return usage_error("--format needs png, svg or both, got \"%s\"", f);
+            }
+        } else if (strcmp(a, "--format") == 0) {
+            return usage_error("option \"%s\" needs a value", a);
+        } else if (a[0] == '-' && a[1] != '\0') {
+            return usage_error("unknown option \"%s\"", a);
+        } else if (p->dir) {
+            return usage_error("more than one results directory (\"%s\")", a);
+        } else {
+            p->dir = a;
+        }
+    }
+    return p->dir ? 0 : usage_error("plot needs a results DIR");
+}
+
+static int is_readable(const char *dir, const char *file)
+{
+    char path[PATH_MAX];
+
+    snprintf(path, sizeof path, "%s/%s", dir, file);
+    return access(path, R_OK) == 0;
+}
+
+/* The scripts' directory: $POOLSIM_PLOTS, else ./plots, else the one given at build time. */
+static const char *plots_dir(void)
+{
+    const char *env = getenv("POOLSIM_PLOTS");
+
+    if (env && env[0]) {
+        return env;
+    }
+    return is_readable("plots", "style.gp") ? "plots" : POOLSIM_PLOTS_DIR;
+}
+
+/* points[0].config.name of a summary.json (borrowed from doc), or NULL. */
+static const char *summary_name(const struct cJSON *doc)
+{
+    struct json_at at, v;
+    const char *name = NULL;
+    struct err e;
+
+    json_root(doc, &at);
+    if (!json_is_object(&at) || !json_get(&at, "points", &v) || json_size(&v) == 0) {
+        return NULL;
+    }
+    json_child(&v, 0, &at, NULL);
+    if (!json_is_object(&at) || !json_get(&at, "config", &v) || !json_is_object(&v) ||
+        !json_get(&v, "name", &at) || !json_is_string(&at)) {
+        return NULL;
+    }
+    return json_string(&at, &name, &e) == 0 ? name : NULL;
+}
+
+/* The experiment's name from DIR/summary.json ("" if it cannot be read): the figures' title. */
+static void experiment_title(const char *dir, char *buf, size_t size)
+{
+    char path[PATH_MAX];
+    struct cJSON *doc = NULL;
+    struct err e;
+    const char *name = NULL;
+
+    snprintf(path, sizeof path, "%s/summary.json", dir);
+    if (json_load_file(path, &doc, &e) == 0) {
+        name = summary_name(doc);
+    }
+    snprintf(buf, size, "%s", name ? name : "");
+    json_free(doc);
+}
+
+/* Run gnuplot on argv; its exit status, or -1 (and a message) when it could not run. */
+static int run_gnuplot(char *const *argv)
+{
+    pid_t pid;
+    int status;
+    int rc = posix_spawnp(&pid, "gnuplot", NULL, NULL, argv, environ);
+
+    if (rc != 0) {
+        fprintf(stderr, "poolsim: cannot run gnuplot: %s (Debian: apt-get install gnuplot-nox)\n",
+                strerror(rc));
+        return -1;
+    }
+    while (waitpid(pid, &status, 0) < 0) {
+        if (errno != EINTR) {
+            fprintf(stderr, "poolsim: waiting for gnuplot: %s\n", strerror(errno));
+            return -1;
+        }
+    }
+    return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+/* Render one figure in one format; prints the file written.  0, or -1 when gnuplot failed. */
+static int plot_one(const struct plot_cli *p, const char *scripts, char *title, const char *fig,
+                    const char *ext)
+{
+    char script[PATH_MAX], in[PATH_MAX], out[PATH_MAX];
+    char prog[] = "gnuplot", opt_c[] = "-c", last_point[] = "";
+    int hist = strcmp(fig, "histogram") == 0;
+    char *argv[] = {prog, opt_c, script, in, out, title, NULL, NULL};
+    int rc;
+
+    snprintf(script, sizeof script, "%s/%s.gp", scripts, fig);
+    snprintf(in, sizeof in, "%s/%s", p->dir, hist ? "histograms.csv" : "points.csv");
+    snprintf(out, sizeof out, "%s/plots/%s.%s", p->dir, fig, ext);
+    if (hist) { /* the histogram's third argument is the point */
+        argv[5] = last_point;
+        argv[6] = title;
+    }
+    rc = run_gnuplot(argv);
+    if (rc == 0) {
+        printf("%s\n", out);
+        fflush(stdout);
+    } else if (rc > 0 && rc != PLOT_DOES_NOT_APPLY) {
+        fprintf(stderr, "poolsim: gnuplot -c %s failed (exit status %d)\n", script, rc);
+    }
+    return rc == 0 || rc == PLOT_DOES_NOT_APPLY ? 0 : -1;
+}
+
+static int plot_command(const struct plot_cli *p)
+{
+    const char *scripts = plots_dir();
+    char title[256], out_dir[PATH_MAX];
+    int failed = 0;
+
+    if (!is_readable(scripts, "style.gp")) {
+        fprintf(stderr,
+                "poolsim: no gnuplot scripts in \"%s\" (set POOLSIM_PLOTS to the plots/ "
+                "directory of the source tree)\n",
+                scripts);
+        return EXIT_USAGE;
+    }
+    if (!is_readable(p->dir, "points.csv") || !is_readable(p->dir, "histograms.csv")) {
+        fprintf(stderr, "poolsim: \"%s\" holds no points.csv and histograms.csv to plot\n", p->dir);
+        return EXIT_USAGE;
+    }
+    snprintf(out_dir, sizeof out_dir, "%s/plots", p->dir);
+    if (mkdir(out_dir, 0777) != 0 && errno != EEXIST) {
+        fprintf(stderr, "poolsim: %s: %s\n", out_dir, strerror(errno));
+        return EXIT_USAGE;
+    }
+    experiment_title(p->dir, title, sizeof title);
+    for (size_t i = 0; i < sizeof plot_figures / sizeof plot_figures[0]; i++) {
+        if (p->png && plot_one(p, scripts, title, plot_figures[i], "png") != 0) {
+            failed = 1;
+        }
+        if (p->svg && plot_one(p, scripts, title, plot_figures[i], "svg") != 0) {
+            failed = 1;
+        }
+    }
+    return failed ? EXIT_USAGE : EXIT_OK;
+}
+
 int main(int argc, char **argv)
 {
     struct cli c = {0};
@@ -253,6 +443,12 @@ int main(int argc, char **argv)
     if (strcmp(argv[1], "--version") == 0) {
         printf("poolsim %s\n", POOLSIM_VERSION);
         return EXIT_OK;
+    }
+    if (strcmp(argv[1], "plot") == 0) {
+        struct plot_cli p = {0};
+
+        rc = parse_plot_args(&p, argc, argv);
+        return rc != 0 ? rc : plot_command(&p);
     }
     if (strcmp(argv[1], "run") != 0) {
         return usage_error("unknown command \"%s\"", argv[1]);
