@@ -6,7 +6,8 @@
 # metric (the first column followed by its own _ci column).  From them this file chooses
 #   the x axis: the first swept column that holds numbers (a duration's _ms twin); with none,
 #               the point number;
-#   the lines:  one per distinct (variant, every other swept value), labelled with them.
+#   the lines:  one per distinct (variant, every other swept value), labelled with them; a swept
+#               column that moves with x (zipped with it) names no line but joins x's label.
 # Columns are always selected by name, never by position, so new metrics change nothing here.
 #
 # In:  PTS               path of points.csv (style.gp loaded first: separator and headers)
@@ -78,14 +79,37 @@ x_unit(name) = name[strlen(name) - 2:] eq "_ms" ? " (ms)" \
 X_COL = X_SW ? SW_NUM[X_SW] : "point"
 X_LABEL = X_SW ? SW_NAME[X_SW] . x_unit(SW_NUM[X_SW]) : HAS_VARIANT ? "variant" : "point"
 
-# The line of a row: its variant and every swept value but x, as "variant, name=value, ...".
+# A swept column whose value follows from x's (zipped with it by "|", or a single value) moves
+# with x: it names no line of its own but joins the x label.  The rest are read as text through
+# csvtext.awk (see that file).
+TEXT = sprintf("< awk -f '%scsvtext.awk' '%s'", PLOTS_DIR, PTS)
+array SW_WITH_X[NSW + 1]
+array SEEN[NROWS]
+NSEEN = 0
+seen(k) = (sum [j = 1:NSEEN] (SEEN[j] eq k)) > 0 ? 0 : (NSEEN = NSEEN + 1, SEEN[NSEEN] = k, 0)
+if (X_SW) {
+    set table $points_scratch
+    plot TEXT using (seen(strcol(X_COL))):(0) with table
+    NX = NSEEN
+    do for [i = 1:NSW] {
+        NSEEN = 0
+        plot TEXT using (seen(strcol(X_COL) . "\t" . strcol(SW_NAME[i]))):(0) with table
+        SW_WITH_X[i] = i != X_SW && NSEEN == NX
+        if (SW_WITH_X[i]) {
+            X_LABEL = X_LABEL . ", with " . SW_NAME[i]
+        }
+    }
+    unset table
+}
+
+# The line of a row: its variant and every other swept value, as "variant, name=value, ...".
 last_part(s) = strstrt(s, ".") ? last_part(s[strstrt(s, ".") + 1:]) : s
 part_expr(i) = sprintf('"%s=" . strcol("%s")', last_part(SW_NAME[i]), SW_NAME[i])
 gexpr = HAS_VARIANT ? 'strcol("variant")' : ''
 pexpr = gexpr
 do for [i = 1:NSW] {
     pexpr = pexpr . (pexpr eq '' ? '' : ' . ", " . ') . part_expr(i)
-    if (i != X_SW) {
+    if (i != X_SW && !SW_WITH_X[i]) {
         gexpr = gexpr . (gexpr eq '' ? '' : ' . ", " . ') . part_expr(i)
     }
 }
@@ -101,8 +125,7 @@ group_of(k) = sum [i = 1:NG] (GLABEL[i] eq k ? i : 0)
 add_row(r, k) = (g_ = group_of(k), g_ == 0 ? (NG = NG + 1, GLABEL[NG] = k, g_ = NG) : 0, \
                  ROWG[r] = g_, ROW_LABEL[r] = point_label(0), ROW_POINT[r] = column("point"), 0)
 set table $points_scratch
-plot sprintf("< awk -f '%scsvtext.awk' '%s'", PLOTS_DIR, PTS) \
-    using (add_row(int(column(0)) + 1, row_key(0))):(0) with table
+plot TEXT using (add_row(int(column(0)) + 1, row_key(0))):(0) with table
 unset table
 
 # The x axis: whole numbers over a short range get a tic each (a pool size of 20.5 means
