@@ -51,9 +51,12 @@ num0(name) = (v_ = column(name), v_ == v_ ? v_ : 0)
 rate_pct(d) = 100 * column("error_rate")
 ci_pct(d) = 100 * cv("error_rate")
 band_top(j) = (e_ = num0("errors"), e_ > 0 ? rate_pct(0) * (sum [k = 1:j] num0(USED[k])) / e_ : 0)
+# The y range shows every rate and its error bar up to 1.5 times the largest rate, and no more
+# than 100%: the wide intervals of a few replications must not squash the bands.
 Y_MAX = 0
-track(y) = (Y_MAX = y > Y_MAX ? y : Y_MAX, 0)
-cols = "(column(X_COL)):(track(rate_pct(0) + ci_pct(0)) + rate_pct(0)):(ci_pct(0))"
+R_MAX = 0
+track(r, c) = (Y_MAX = r + c > Y_MAX ? r + c : Y_MAX, R_MAX = r > R_MAX ? r : R_MAX, r)
+cols = "(column(X_COL)):(track(rate_pct(0), ci_pct(0))):(ci_pct(0))"
 do for [j = 1:NUSED] {
     cols = cols . sprintf(":(band_top(%d))", j)
 }
@@ -73,7 +76,15 @@ if (Y_MAX != Y_MAX || sum [g = 1:NP] PANEL_ROWS[g] == 0) {
 stats PTS using (column(X_COL)) nooutput
 X_PAD = STATS_max > STATS_min ? 0.03 * (STATS_max - STATS_min) : 0.5
 set xrange [STATS_min - X_PAD:STATS_max + X_PAD]
-set yrange [0:(Y_MAX > 0 ? Y_MAX * 1.06 : 1)]
+if (X_SW && NP > 1 && STATS_max > STATS_min) {
+    # narrow panels: about three tic intervals each (whole steps for whole numbers)
+    step_ = nice_step(STATS_max - STATS_min, 3)
+    step_ = X_FRACTIONS || step_ >= 1 ? step_ : 1
+    set xtics step_
+}
+Y_TOP = Y_MAX < 1.5 * R_MAX ? Y_MAX : 1.5 * R_MAX
+Y_TOP = Y_TOP < 100 ? Y_TOP : 100
+set yrange [0:(Y_TOP > 0 ? Y_TOP * 1.04 : 1)]
 set ylabel "failed requests (% of requests)"
 set datafile separator whitespace
 set datafile nocolumnheaders
@@ -104,6 +115,7 @@ if (NUSED == 0) {
 # and only the left column and the bottom row carry the axis labels.
 COLS = NP == 1 ? 1 : NP <= 4 ? 2 : 3
 ROWS = (NP + COLS - 1) / COLS
+FIG_W = COLS == 3 ? 1300 : FIG_W
 FIG_H = ROWS == 1 ? FIG_H : ROWS == 2 ? 720 : 900
 eval set_output(OUT)
 if (NP == 1) {

@@ -19,12 +19,11 @@ array MC[NM] = ["latency_p99_ms", "latency_p50_ms", "ok_latency_p99_ms"]
 array MT[NM] = ["p99", "p50", "p99, successful requests only"]
 array MA[NM] = [1, 1, 1]
 array MD[NM] = [1, 3, 2]
+array Y_CAP[2] = [NaN, NaN]
 Y_LOG = 1
 
 set title NAME . ": request latency"
 set ylabel "latency (ms, log scale)"
 set logscale y
 set format y "%g"
-set autoscale yfix
-set offsets graph 0.03, graph 0.03, graph 0.05, graph 0.05
 load PLOTS_DIR . "lines.gp"

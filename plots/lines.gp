@@ -9,25 +9,35 @@
 # gnuplot breaks a line at every row it skips, so each (metric, line) is first copied into its own
 # datablock $L<m>_<g>, keeping the rows that have a value: an empty cell ("does not apply") is
 # left out, and a metric or line with no value at all is not drawn, so gnuplot never warns of an
-# empty plot.  The line through the points is drawn by `smooth unique`, which puts them in x order.
+# empty plot.  The line and its points are drawn by `smooth unique`, which puts them in x order;
+# the error bars are drawn first, translucent.
 # If nothing is left, or there is a single point, the script exits with status 3: the figure does
 # not apply to these results.
 #
 # In:  points.gp loaded; NM and, for m = 1..NM, MC[m] the column, MT[m] its legend text,
 #      MA[m] its y axis (1 left, 2 right), MD[m] its dash pattern (index in METRIC_DT);
-#      Y_LOG 1 when the left axis is logarithmic; OUT the file to write.
+#      Y_LOG 1 when the left axis is logarithmic (else both axes start at 0); Y_CAP[a] the most
+#      an axis can need (a share: 1) or NaN; OUT the file to write.
 
 # Error bars: on a log axis a bar that would reach zero or below stops at a tenth of the value.
 lo_(m) = (y_ = yv(MC[m]), l_ = y_ - cv(MC[m]), MA[m] == 1 && Y_LOG && l_ <= 0 ? y_ / 10 : l_)
 hi_(m) = yv(MC[m]) + cv(MC[m])
-# The extent of the left axis' data, for log tics that fit it.
-Y_MIN = NaN
-Y_MAX = NaN
-track_y(m, y) = (MA[m] == 1 && y == y \
-    ? (Y_MIN = Y_MIN == Y_MIN && Y_MIN < y ? Y_MIN : y, \
-       Y_MAX = Y_MAX == Y_MAX && Y_MAX > y ? Y_MAX : y) : 0, y)
+# The extent of each axis' values (VMIN, VMAX) and error bars (BMIN, BMAX): the range shows every
+# value and the bars up to 1.5 times the largest value (3 times on a log axis), so that the wide
+# intervals of a few replications do not squash the lines they belong to.
+array VMIN[2] = [NaN, NaN]
+array VMAX[2] = [NaN, NaN]
+array BMIN[2] = [NaN, NaN]
+array BMAX[2] = [NaN, NaN]
+lower(a, b) = b != b || (a == a && a < b) ? a : b
+upper(a, b) = b != b || (a == a && a > b) ? a : b
+track(m, y, lo, hi) = (a_ = MA[m], VMIN[a_] = lower(VMIN[a_], y), VMAX[a_] = upper(VMAX[a_], y), \
+    BMIN[a_] = lower(BMIN[a_], lo), BMAX[a_] = upper(BMAX[a_], hi), y)
+top(a) = (t_ = lower(BMAX[a], 1.5 * VMAX[a]), t_ = lower(t_, Y_CAP[a]), t_ > 0 ? t_ * 1.04 : 1)
 in_line(g, m) = ROWG[int(column(0)) + 1] == g && yv(MC[m]) == yv(MC[m])
 axis_note(m) = MA[m] == 2 ? " (right axis)" : ""
+# Error bars are drawn light, under the lines: a few replications give wide ones.
+translucent(rgb) = "#70" . rgb[2:]
 metric_lw(m) = m == 1 ? 2.4 : 1.5
 # Without a numeric x each line is a single point, so point types name the metrics instead.
 PT_BY_METRIC = NG == 1 || !X_SW
@@ -47,8 +57,8 @@ do for [m = 1:NM] {
         block = sprintf('$L%d_%d', m, g)
         if (has_col(MC[m])) {
             eval 'set table ' . block
-            plot PTS using (column(X_COL)):(yv(MC[m])):(track_y(m, lo_(m))):(track_y(m, hi_(m))) \
-                with table if (in_line(g, m))
+            plot PTS using (column(X_COL)):(track(m, yv(MC[m]), lo_(m), hi_(m))):(lo_(m)) \
+                :(hi_(m)) with table if (in_line(g, m))
             unset table
         }
         eval 'rows_ = |' . block . '|'
@@ -56,9 +66,10 @@ do for [m = 1:NM] {
             metric_used = 1
             LINE_USED[g] = 1
             data = data . sprintf(", %s using 1:2:3:4 axes x1y%d with yerrorbars " \
-                . "lc rgb '%s' pt %d ps 0.9 lw 1.2", block, MA[m], elem_rgb(m, g), elem_pt(m, g)) \
-                . sprintf(", %s using 1:2 axes x1y%d smooth unique with lines lc rgb '%s' " \
-                . "dt %s lw %g", block, MA[m], elem_rgb(m, g), METRIC_DT[MD[m]], metric_lw(m))
+                . "lc rgb '%s' pt 7 ps 0 lw 1", block, MA[m], translucent(elem_rgb(m, g))) \
+                . sprintf(", %s using 1:2 axes x1y%d smooth unique with linespoints " \
+                . "lc rgb '%s' pt %d ps 0.9 dt %s lw %g", block, MA[m], elem_rgb(m, g), \
+                elem_pt(m, g), METRIC_DT[MD[m]], metric_lw(m))
         }
     }
     if (metric_used) {
@@ -87,15 +98,21 @@ if (!POINTS_APPLY || data eq "") {
 if (USE_Y2) {
     set ytics nomirror
     set y2tics
+    set y2range [0:top(2)]
 } else {
     unset y2tics
     unset y2label
 }
+if (Y_LOG) {
+    y_lo_ = upper(BMIN[1], VMIN[1] / 3)
+    y_hi_ = lower(BMAX[1], VMAX[1] * 3)
+    set yrange [y_lo_ / 1.15:y_hi_ * 1.15]
+    eval log_tics("y", y_lo_ / 1.15, y_hi_ * 1.15)
+} else {
+    set yrange [0:top(1)]
+}
 set datafile separator whitespace
 set datafile nocolumnheaders
-if (Y_LOG) {
-    eval log_tics("y", Y_MIN, Y_MAX)
-}
 eval set_output(OUT)
 eval "plot " . keys[3:] . data
 unset output

@@ -53,6 +53,10 @@ set autoscale xfix
 set errorbars small
 set style fill transparent solid 0.55 noborder
 
+# A round tic step (1, 2 or 5 times a power of ten) giving about n intervals over range r.
+nice_step(r, n) = (raw_ = r / n, p_ = 10.0**floor(log10(raw_)), f_ = raw_ / p_, \
+    (f_ < 1.5 ? 1 : f_ < 3.5 ? 2 : f_ < 7.5 ? 5 : 10) * p_)
+
 # Tics for a log axis from lo to hi: every decade over a wide range, 1-2-5 over a middle one and
 # 1-1.5-2-3-4-5-7 over a narrow one (gnuplot's own would leave a few decades only two tics).
 # `eval log_tics("y", lo, hi)`.

@@ -20,11 +20,10 @@ array MC[NM] = ["throughput_rps", "tx_rps", "in_flight_mean"]
 array MT[NM] = ["successful requests/s", "server transactions/s", "requests in flight (mean)"]
 array MA[NM] = [1, 1, 2]
 array MD[NM] = [1, 2, 3]
+array Y_CAP[2] = [NaN, NaN]
 Y_LOG = 0
 
 set title NAME . ": throughput"
 set ylabel "per second (requests or transactions)"
 set y2label "requests in flight"
-set yrange [0:*]
-set y2range [0:*]
 load PLOTS_DIR . "lines.gp"

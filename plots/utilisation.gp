@@ -19,11 +19,10 @@ array MC[NM] = ["server_conn_util", "db_active_mean"]
 array MT[NM] = ["server connections busy (share of pool)", "backends executing (mean)"]
 array MA[NM] = [1, 2]
 array MD[NM] = [1, 2]
+array Y_CAP[2] = [1, NaN]
 Y_LOG = 0
 
 set title NAME . ": utilisation"
 set ylabel "share of the pool's server connections busy"
 set y2label "PostgreSQL backends executing"
-set yrange [0:1.05]
-set y2range [0:*]
 load PLOTS_DIR . "lines.gp"

@@ -20,11 +20,10 @@ array MC[NM] = ["pool_wait_mean_ms", "pooler_wait_mean_ms", "pooler_wait_prob"]
 array MT[NM] = ["client pool wait, mean", "pooler wait, mean", "share that waited at the pooler"]
 array MA[NM] = [1, 1, 2]
 array MD[NM] = [1, 2, 3]
+array Y_CAP[2] = [NaN, 1]
 Y_LOG = 0
 
 set title NAME . ": waits for a connection"
 set ylabel "wait (ms)"
 set y2label "share of assignments that waited"
-set yrange [0:*]
-set y2range [0:*]
 load PLOTS_DIR . "lines.gp"
