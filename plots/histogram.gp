@@ -94,8 +94,10 @@ legend(i) = sprintf("%s: %.3g%%", outcome(i), 100.0 * STOT[i] / TOTAL) \
 style(i) = SNAME[i] eq "requests" ? "lc rgb '#000000' lw 2.6" \
     : SNAME[i] eq "ok" ? sprintf("lc rgb '%s' lw 1.8 dt (14,6)", line_rgb(3)) \
     : sprintf("lc rgb '%s' lw 1.8", line_rgb(err_index(i)))
+# The error kinds take the palette's colours other than green (successful) and black (all).
+array ERR_COLOUR[6] = [2, 1, 4, 6, 5, 8]
 err_index(i) = (j_ = 0, sum [k = 1:i] (SNAME[k][1:7] eq "errors_" ? (j_ = j_ + 1, 0) : 0), \
-    j_ == 1 ? 2 : j_ == 2 ? 1 : j_ + 2)
+    ERR_COLOUR[(j_ - 1) % 6 + 1])
 curve(i) = sprintf("$S%d using 1:($2 / TOTAL * 100) smooth cumulative with lines %s " \
     . "title legend(%d)", i, style(i), i)
 cmd = ""
