@@ -89,9 +89,10 @@ $(B)/bench/%: $(B)/tests/bench/%.o $(LIB_OBJ)
 
 -include $(shell find $(B) -name '*.d' 2>/dev/null)
 
+# The main experiment: INCIDENT.md before and after the fix, over dashboard users.
 run: $(B)/poolsim
-	$(B)/poolsim run experiments/validate-erlang-c.json
-	$(B)/poolsim plot results/validate-erlang-c
+	$(B)/poolsim run experiments/incident.json
+	$(B)/poolsim plot results/incident
 
 plots: $(B)/poolsim
 	@for d in results/*/; do \
