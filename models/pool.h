@@ -7,6 +7,8 @@
 #ifndef POOLSIM_MODELS_POOL_H
 #define POOLSIM_MODELS_POOL_H
 
+#include <stdint.h>
+
 #include "models/errkind.h"
 #include "models/link.h"
 #include "sim/list.h"
@@ -14,9 +16,10 @@
 
 enum client_pool_kind { CPOOL_PRISMA_V6 };
 
-/* The head of every pool's connection object: its kind, for dispatch. */
+/* The head of every pool's connection object. */
 struct pool_conn {
-    enum client_pool_kind kind;
+    enum client_pool_kind kind; /* for dispatch */
+    uint64_t serial;            /* 1, 2, ... in the order its pool opened them: its identity */
 };
 
 struct pool_request;

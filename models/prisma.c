@@ -1,7 +1,8 @@
 /*
- * prisma.c - Prisma v4-v6's mobc pool (reference/domain.md §1.3; see
+ * prisma.c - Prisma v4-v6's mobc pool (reference/domain.md §1.2, §1.3; see
  * prisma.h): fair permits, LIFO idle reuse, lazy opening, pool_timeout over
- * wait + connect (P2024), connect_timeout (P1001).
+ * wait + connect (P2024), connect_timeout (P1001), socket_timeout (P1008),
+ * idle lifetime checked at checkout or also by a periodic cleaner.
  */
 #include "models/prisma.h"
 
@@ -13,6 +14,8 @@ void prisma_config_default(struct prisma_config *cfg, int64_t app_cores)
     cfg->pool_timeout = SIM_S(10);
     cfg->connect_timeout = SIM_S(5);
     cfg->max_idle_lifetime = SIM_S(300);
+    cfg->socket_timeout = 0;
+    cfg->idle_reaper = PRISMA_REAP_CHECKOUT;
     cfg->pgbouncer = false;
 }
 
@@ -50,9 +53,52 @@ static void conn_set_state(struct prisma *pool, struct prisma_conn *c, enum pris
 static void conn_destroy(struct prisma *pool, struct prisma_conn *c)
 {
     sim_cancel(pool->sim, &c->connect_timer);
+    sim_cancel(pool->sim, &c->socket_timer);
     link_fini(&c->link);
     list_remove(state_list(pool, c->state), &c->node);
     slab_free(&pool->conns, c);
+}
+
+/* Idle for strictly longer than max_idle_connection_lifetime (0 = never). */
+static bool idle_expired(const struct prisma *pool, const struct prisma_conn *c)
+{
+    sim_time limit = pool->cfg->max_idle_lifetime;
+
+    return limit > 0 && sim_now(pool->sim) - c->idle_since > limit;
+}
+
+/* Schedule the cleaner's first grid tick after the oldest idle connection expires. */
+static void reaper_arm(struct prisma *pool)
+{
+    struct list_node *n = list_last(&pool->idle);
+    sim_time due, k;
+
+    if (pool->cfg->idle_reaper != PRISMA_REAP_PERIODIC || pool->cfg->max_idle_lifetime == 0 ||
+        n == NULL || sim_event_is_pending(&pool->reaper)) {
+        return;
+    }
+    due = container_of(n, struct prisma_conn, node)->idle_since + pool->cfg->max_idle_lifetime;
+    k = (due - pool->created) / PRISMA_REAPER_PERIOD_NS + 1;
+    sim_schedule(pool->sim, &pool->reaper, pool->created + k * PRISMA_REAPER_PERIOD_NS);
+}
+
+/* A cleaner tick: close the expired idle connections, oldest first. */
+static void on_reaper(struct sim *sim, struct sim_event *ev)
+{
+    struct prisma *pool = ev->ctx;
+    struct list_node *n;
+
+    (void)sim;
+    while ((n = list_last(&pool->idle)) != NULL) {
+        struct prisma_conn *c = container_of(n, struct prisma_conn, node);
+
+        if (!idle_expired(pool, c)) {
+            break;
+        }
+        link_close(&c->link);
+        conn_destroy(pool, c);
+    }
+    reaper_arm(pool);
 }
 
 static void acquire(struct prisma *pool, struct pool_request *co);
@@ -118,7 +164,17 @@ static void on_conn_down(struct link *l, enum link_msg msg, enum errkind err)
         return;
     }
     assert(c->state == PRISMA_BUSY && (msg == LINK_RESULT || msg == LINK_FATAL));
+    sim_cancel(pool->sim, &c->socket_timer);
     c->on_result(c->user, msg, err);
+}
+
+/* No answer within socket_timeout: P1008; the app discards the connection. */
+static void on_socket_timeout(struct sim *sim, struct sim_event *ev)
+{
+    struct prisma_conn *c = ev->ctx;
+
+    (void)sim;
+    c->on_result(c->user, LINK_FATAL, ERRK_P1008);
 }
 
 static void on_connect_timeout(struct sim *sim, struct sim_event *ev)
@@ -134,6 +190,7 @@ static void open_new(struct prisma *pool, struct pool_request *co)
     struct prisma_conn *c = slab_alloc(&pool->conns);
 
     c->base.kind = CPOOL_PRISMA_V6;
+    c->base.serial = ++pool->opened;
     c->pool = pool;
     c->state = PRISMA_CONNECTING;
     c->co = co;
@@ -144,6 +201,7 @@ static void open_new(struct prisma *pool, struct pool_request *co)
     list_node_init(&c->node);
     list_push_tail(&pool->connecting, &c->node);
     sim_event_init(&c->connect_timer, on_connect_timeout, c);
+    sim_event_init(&c->socket_timer, on_socket_timeout, c);
     link_init(&c->link, pool->sim, pool->up, pool->rtt, pool->handshake_rtts, on_conn_down, c);
     if (pool->cfg->connect_timeout > 0) {
         sim_schedule_in(pool->sim, &c->connect_timer, pool->cfg->connect_timeout);
@@ -151,20 +209,24 @@ static void open_new(struct prisma *pool, struct pool_request *co)
     link_send_up(&c->link, LINK_CONNECT, NULL);
 }
 
-/* co holds a permit from now on: reuse the newest idle connection, or open one. */
+/*
+ * co holds a permit from now on: pop the newest idle connection and use it,
+ * or, if it expired, close it and open a new one (mobc pops once: older idle
+ * connections wait for later checkouts or the cleaner); with none idle, open.
+ */
 static void acquire(struct prisma *pool, struct pool_request *co)
 {
-    struct list_node *n;
+    struct list_node *n = list_first(&pool->idle);
 
     pool->permits++;
-    while ((n = list_first(&pool->idle)) != NULL) {
+    if (n != NULL) {
         struct prisma_conn *c = container_of(n, struct prisma_conn, node);
 
-        if (sim_now(pool->sim) - c->idle_since <= pool->cfg->max_idle_lifetime) {
+        if (!idle_expired(pool, c)) {
             grant(pool, co, c);
             return;
         }
-        link_close(&c->link); /* expired: replaced at checkout */
+        link_close(&c->link);
         conn_destroy(pool, c);
     }
     open_new(pool, co);
@@ -209,6 +271,9 @@ void prisma_query(struct prisma_conn *c, const struct stmt *s, pool_result_fn *o
     assert(c->state == PRISMA_BUSY);
     c->on_result = on_result;
     c->user = user;
+    if (c->pool->cfg->socket_timeout > 0) {
+        sim_schedule_in(c->pool->sim, &c->socket_timer, c->pool->cfg->socket_timeout);
+    }
     link_send_up(&c->link, LINK_QUERY, s);
 }
 
@@ -220,6 +285,7 @@ void prisma_release(struct prisma_conn *c)
     c->idle_since = sim_now(pool->sim);
     c->on_result = NULL;
     conn_set_state(pool, c, PRISMA_IDLE);
+    reaper_arm(pool);
     permit_release(pool);
 }
 
@@ -242,7 +308,10 @@ void prisma_init(struct prisma *pool, struct sim *sim, const struct prisma_confi
     pool->up = up;
     pool->rtt = rtt;
     pool->handshake_rtts = handshake_rtts;
+    pool->created = sim_now(sim);
     pool->permits = 0;
+    pool->opened = 0;
+    sim_event_init(&pool->reaper, on_reaper, pool);
     list_init(&pool->waiters);
     list_init(&pool->connecting);
     list_init(&pool->idle);
@@ -250,14 +319,34 @@ void prisma_init(struct prisma *pool, struct sim *sim, const struct prisma_confi
     slab_init(&pool->conns, sizeof(struct prisma_conn));
 }
 
+/* Memory only: pending events die with the engine (see prisma.h). */
 void prisma_fini(struct prisma *pool)
 {
     slab_fini(&pool->conns);
+}
+
+/* Idle connections run from the newest release to the oldest; the cleaner waits for them. */
+static bool idle_ordered(const struct prisma *pool)
+{
+    struct list_node *n = list_first(&pool->idle);
+    sim_time prev = SIM_TIME_MAX;
+
+    for (; n; n = list_next(&pool->idle, n)) {
+        const struct prisma_conn *c = container_of(n, struct prisma_conn, node);
+
+        if (c->state != PRISMA_IDLE || c->idle_since > prev) {
+            return false;
+        }
+        prev = c->idle_since;
+    }
+    return pool->cfg->idle_reaper != PRISMA_REAP_PERIODIC || pool->cfg->max_idle_lifetime == 0 ||
+           list_is_empty(&pool->idle) || sim_event_is_pending(&pool->reaper);
 }
 
 bool prisma_check(const struct prisma *pool)
 {
     return pool->permits <= pool->cfg->connection_limit &&
            (int64_t)(list_count(&pool->connecting) + list_count(&pool->busy)) <= pool->permits &&
-           (list_is_empty(&pool->waiters) || pool->permits == pool->cfg->connection_limit);
+           (list_is_empty(&pool->waiters) || pool->permits == pool->cfg->connection_limit) &&
+           idle_ordered(pool);
 }

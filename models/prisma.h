@@ -6,14 +6,29 @@
  * A checkout first takes a permit of a fair semaphore of connection_limit
  * permits (FIFO waiters), then pops the most recently used idle connection
  * (LIFO) or opens a new one (lazily: no pre-warming).  An idle connection
- * older than max_idle_connection_lifetime is replaced at checkout.
+ * idle for longer than max_idle_connection_lifetime is replaced at checkout
+ * (mobc validates every connection it pops); with idle_reaper "periodic" a
+ * cleaner also closes such connections while they sit idle.
  * pool_timeout covers waiting for a permit AND opening the connection (P2024);
  * connect_timeout covers the opening only (P1001).  A connect abandoned by
- * either timer is withdrawn at both ends.  A connection the server closed is
- * discarded and its permit returned.
+ * either timer is withdrawn at both ends.  socket_timeout limits each
+ * statement from its send to its answer: past it the statement fails with
+ * P1008 and the connection is dropped (the answer is a LINK_FATAL, so the
+ * app discards it).  A connection the server closed is discarded and its
+ * permit returned.
  *
- * Each connection is in exactly one list: connecting, idle or busy.
+ * The periodic cleaner ticks every PRISMA_REAPER_PERIOD_NS on a grid that
+ * starts when the pool is created, and closes every idle connection whose
+ * idle time strictly exceeds the lifetime.  Ticks that would find nothing
+ * to close are not scheduled (the next one is the first grid point after
+ * the oldest idle connection expires), which changes no outcome.
+ *
+ * Each connection is in exactly one list: connecting, idle or busy; the
+ * idle list runs from the most recently released (head) to the oldest.
  * Invariant: connecting + busy <= permits in use <= connection_limit.
+ *
+ * prisma_fini frees memory only: it never touches the engine, whose pending
+ * events scn_fini drops unfired (see scenario.c).
  */
 #ifndef POOLSIM_MODELS_PRISMA_H
 #define POOLSIM_MODELS_PRISMA_H
@@ -27,27 +42,42 @@
 #include "sim/list.h"
 #include "sim/slab.h"
 
+/*
+ * mobc's default clean_rate (src/config.rs, Builder::default): an
+ * assumption, since domain.md §1.3.4 did not check the interval Prisma uses.
+ */
+#define PRISMA_REAPER_PERIOD_NS SIM_S(1)
+
+/* When expired idle connections are closed. */
+enum prisma_reaper {
+    PRISMA_REAP_CHECKOUT, /* only when a checkout pops one (mobc's validate_conn) */
+    PRISMA_REAP_PERIODIC, /* also by a cleaner every PRISMA_REAPER_PERIOD_NS */
+};
+
 struct prisma_config {
-    int64_t connection_limit;      /* permits = max open connections */
-    sim_time pool_timeout;         /* wait + connect limit; 0 = none (ns) */
-    sim_time connect_timeout;      /* connect limit; 0 = none (ns) */
-    sim_time max_idle_lifetime;    /* idle connection replaced at checkout after this (ns) */
-    bool pgbouncer;                /* every operation wrapped in BEGIN/DEALLOCATE ALL/.../COMMIT */
+    int64_t connection_limit;       /* permits = max open connections */
+    sim_time pool_timeout;          /* wait + connect limit; 0 = none (ns) */
+    sim_time connect_timeout;       /* connect limit; 0 = none (ns) */
+    sim_time max_idle_lifetime;     /* idle time past which it is replaced; 0 = none (ns) */
+    sim_time socket_timeout;        /* statement send-to-answer limit (P1008); 0 = none (ns) */
+    enum prisma_reaper idle_reaper; /* who closes expired idle connections */
+    bool pgbouncer;                 /* every operation wrapped in BEGIN/DEALLOCATE ALL/.../COMMIT */
 };
 
 enum prisma_conn_state { PRISMA_CONNECTING, PRISMA_IDLE, PRISMA_BUSY };
 
 struct prisma_conn {
-    struct pool_conn base;            /* kind CPOOL_PRISMA_V6; first member */
-    struct prisma *pool;              /* owner (borrowed) */
-    struct link link;                 /* to the pooler or PostgreSQL (owned) */
-    enum prisma_conn_state state;
-    struct list_node node;            /* in the list of its state */
-    sim_time idle_since;              /* last return to the pool (ns) */
-    struct sim_event connect_timer;   /* connect_timeout */
-    struct pool_request *co;          /* checkout it is opened for (CONNECTING) */
-    pool_result_fn *on_result;        /* the user's handler while BUSY */
-    void *user;                       /* its argument */
+    struct pool_conn base;          /* kind CPOOL_PRISMA_V6; first member */
+    struct prisma *pool;            /* owner (borrowed) */
+    struct link link;               /* to the pooler or PostgreSQL (owned) */
+    enum prisma_conn_state state;   /* which list it is in */
+    struct list_node node;          /* in the list of its state */
+    sim_time idle_since;            /* last return to the pool (ns) */
+    struct sim_event connect_timer; /* connect_timeout (CONNECTING) */
+    struct sim_event socket_timer;  /* socket_timeout of the statement in flight (BUSY) */
+    struct pool_request *co;        /* checkout it is opened for (CONNECTING) */
+    pool_result_fn *on_result;      /* the user's handler while BUSY */
+    void *user;                     /* its argument */
 };
 
 struct prisma {
@@ -58,9 +88,12 @@ struct prisma {
     const struct upstream *up;       /* pooler or PostgreSQL (borrowed) */
     sim_time rtt;                    /* app <-> upstream round trip (ns) */
     int handshake_rtts;              /* round trips of a connect */
+    sim_time created;                /* origin of the cleaner's grid (ns) */
     /* private */
-    int64_t permits;                 /* permits in use */
-    struct list waiters;             /* FIFO of struct pool_request */
+    int64_t permits;         /* permits in use */
+    uint64_t opened;         /* connections opened so far: the last serial */
+    struct sim_event reaper; /* the periodic cleaner's next tick */
+    struct list waiters;     /* FIFO of struct pool_request */
     struct list connecting, idle, busy;
     struct slab conns;
 };
@@ -81,7 +114,7 @@ void prisma_query(struct prisma_conn *c, const struct stmt *s, pool_result_fn *o
 /* Give a busy connection back to the pool. */
 void prisma_release(struct prisma_conn *c);
 
-/* Drop a busy connection the server closed; its permit returns to the pool. */
+/* Drop a busy connection that failed (server closed it, P1008); its permit returns to the pool. */
 void prisma_discard(struct prisma_conn *c);
 
 /* Open connections (any state). */
