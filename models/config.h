@@ -15,6 +15,7 @@
 #include <stdint.h>
 
 #include "models/pgbouncer.h"
+#include "models/pgpool.h"
 #include "models/postgres.h"
 #include "models/prisma.h"
 #include "models/supavisor.h"
@@ -80,7 +81,8 @@ struct app_config {
 
 struct client_pool_config {
     enum client_pool_kind kind;
-    struct prisma_config prisma;
+    struct prisma_config prisma; /* prisma-v6 (defaults kept for the other kinds) */
+    struct pgpool_config pgpool; /* pg-pool */
 };
 
 enum pooler_kind { POOLER_DIRECT, POOLER_PGBOUNCER, POOLER_SUPAVISOR };

@@ -13,6 +13,12 @@ void cpool_init(struct cpool *cp, struct sim *sim, const struct client_pool_conf
     case CPOOL_PRISMA_V6:
         prisma_init(&cp->u.prisma, sim, &cfg->prisma, m, up, rtt, handshake_rtts);
         break;
+    case CPOOL_PG_POOL:
+        pgpool_init(&cp->u.pgpool, sim, &cfg->pgpool, m, up, rtt, handshake_rtts);
+        break;
+    case CPOOL_DEDICATED:
+        ded_init(&cp->u.ded, sim, m, up, rtt, handshake_rtts);
+        break;
     }
 }
 
@@ -22,7 +28,23 @@ void cpool_fini(struct cpool *cp)
     case CPOOL_PRISMA_V6:
         prisma_fini(&cp->u.prisma);
         break;
+    case CPOOL_PG_POOL:
+        pgpool_fini(&cp->u.pgpool);
+        break;
+    case CPOOL_DEDICATED:
+        ded_fini(&cp->u.ded);
+        break;
     }
+}
+
+bool cpool_per_statement(const struct cpool *cp)
+{
+    return cp->kind == CPOOL_PG_POOL;
+}
+
+bool cpool_is_per_user(const struct cpool *cp)
+{
+    return cp->kind == CPOOL_DEDICATED;
 }
 
 void cpool_checkout(struct cpool *cp, struct pool_request *r, pool_granted_fn *granted)
@@ -30,6 +52,12 @@ void cpool_checkout(struct cpool *cp, struct pool_request *r, pool_granted_fn *g
     switch (cp->kind) {
     case CPOOL_PRISMA_V6:
         prisma_checkout(&cp->u.prisma, r, granted);
+        break;
+    case CPOOL_PG_POOL:
+        pgpool_checkout(&cp->u.pgpool, r, granted);
+        break;
+    case CPOOL_DEDICATED:
+        ded_checkout(&cp->u.ded, r, granted);
         break;
     }
 }
@@ -40,6 +68,12 @@ void cpool_query(struct pool_conn *c, const struct stmt *s, pool_result_fn *fn, 
     case CPOOL_PRISMA_V6:
         prisma_query(container_of(c, struct prisma_conn, base), s, fn, user);
         break;
+    case CPOOL_PG_POOL:
+        pgpool_query(container_of(c, struct pgpool_conn, base), s, fn, user);
+        break;
+    case CPOOL_DEDICATED:
+        ded_query(container_of(c, struct ded_conn, base), s, fn, user);
+        break;
     }
 }
 
@@ -48,6 +82,12 @@ void cpool_release(struct pool_conn *c)
     switch (c->kind) {
     case CPOOL_PRISMA_V6:
         prisma_release(container_of(c, struct prisma_conn, base));
+        break;
+    case CPOOL_PG_POOL:
+        pgpool_release(container_of(c, struct pgpool_conn, base));
+        break;
+    case CPOOL_DEDICATED:
+        ded_release(container_of(c, struct ded_conn, base));
         break;
     }
 }
@@ -58,6 +98,12 @@ void cpool_discard(struct pool_conn *c)
     case CPOOL_PRISMA_V6:
         prisma_discard(container_of(c, struct prisma_conn, base));
         break;
+    case CPOOL_PG_POOL:
+        pgpool_discard(container_of(c, struct pgpool_conn, base));
+        break;
+    case CPOOL_DEDICATED:
+        ded_discard(container_of(c, struct ded_conn, base));
+        break;
     }
 }
 
@@ -66,6 +112,10 @@ int64_t cpool_open(const struct cpool *cp)
     switch (cp->kind) {
     case CPOOL_PRISMA_V6:
         return prisma_open(&cp->u.prisma);
+    case CPOOL_PG_POOL:
+        return pgpool_open(&cp->u.pgpool);
+    case CPOOL_DEDICATED:
+        return ded_open(&cp->u.ded);
     }
     return 0;
 }
@@ -75,6 +125,10 @@ bool cpool_check(const struct cpool *cp)
     switch (cp->kind) {
     case CPOOL_PRISMA_V6:
         return prisma_check(&cp->u.prisma);
+    case CPOOL_PG_POOL:
+        return pgpool_check(&cp->u.pgpool);
+    case CPOOL_DEDICATED:
+        return ded_check(&cp->u.ded);
     }
     return false;
 }

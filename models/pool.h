@@ -14,7 +14,7 @@
 #include "sim/list.h"
 #include "sim/sim.h"
 
-enum client_pool_kind { CPOOL_PRISMA_V6 };
+enum client_pool_kind { CPOOL_PRISMA_V6, CPOOL_PG_POOL, CPOOL_DEDICATED };
 
 /* The head of every pool's connection object. */
 struct pool_conn {
@@ -29,14 +29,19 @@ typedef void pool_granted_fn(struct pool_request *r, struct pool_conn *conn, enu
 /* The answer to a statement on a checked-out connection (LINK_RESULT or LINK_FATAL). */
 typedef void pool_result_fn(void *user, enum link_msg m, enum errkind err);
 
-/* One checkout request, embedded in the requester; the pool owns its fields while pending. */
+/*
+ * One checkout request, embedded in the requester.  The requester sets user
+ * (the key of dedicated connections; other kinds ignore it); the pool owns
+ * the other fields while the request is pending.
+ */
 struct pool_request {
-    void *pool;                /* the pool asked (borrowed) */
-    struct list_node node;     /* in the pool's waiters */
-    struct sim_event timer;    /* the pool's acquire timeout */
-    sim_time start;            /* when the checkout began (ns) */
-    void *opening;             /* connection being opened for it, or NULL */
-    pool_granted_fn *granted;  /* called once, when the checkout ends */
+    uint64_t user;            /* requester's user (closed workload index) */
+    void *pool;               /* the pool asked (borrowed) */
+    struct list_node node;    /* in the pool's waiters */
+    struct sim_event timer;   /* the pool's acquire timeout */
+    sim_time start;           /* when the checkout began (ns) */
+    void *opening;            /* connection being opened for it, or NULL */
+    pool_granted_fn *granted; /* called once, when the checkout ends */
 };
 
 #endif
