@@ -511,24 +511,100 @@ static int load_workload(struct workload_config *wl, const struct app_config *ap
 
 /* ---- client pool ---- */
 
+/* Every key of every kind; each kind accepts "kind" and its own (cpool_kind_keys). */
 static const char *const cpool_keys[] = {"kind",
                                          "connection_limit",
                                          "pool_timeout",
                                          "connect_timeout",
                                          "max_idle_connection_lifetime",
+                                         "socket_timeout",
+                                         "idle_reaper",
                                          "pgbouncer",
+                                         "max",
+                                         "connectionTimeoutMillis",
+                                         "idleTimeoutMillis",
                                          NULL};
-static const char *const cpool_kinds[] = {"prisma-v6", NULL};
+/* In the order of enum client_pool_kind. */
+static const char *const cpool_kinds[] = {"prisma-v6", "pg-pool", "dedicated", NULL};
+static const char *const cpool_kind_keys[][9] = {
+    [CPOOL_PRISMA_V6] = {"kind", "connection_limit", "pool_timeout", "connect_timeout",
+                         "max_idle_connection_lifetime", "socket_timeout", "idle_reaper",
+                         "pgbouncer", NULL},
+    [CPOOL_PG_POOL] = {"kind", "max", "connectionTimeoutMillis", "idleTimeoutMillis", NULL},
+    [CPOOL_DEDICATED] = {"kind", NULL},
+};
+static const char *const idle_reapers[] = {"checkout", "periodic", NULL};
 
-static int load_client_pool(struct client_pool_config *cp, int64_t app_cores,
-                            const struct json_at *root, struct err *e)
+static bool in_names(const char *key, const char *const *names)
 {
-    struct json_at at;
-    struct prisma_config *pc = &cp->prisma;
+    for (size_t i = 0; names[i]; i++) {
+        if (strcmp(key, names[i]) == 0) {
+            return true;
+        }
+    }
+    return false;
+}
+
+/* A key of another kind, e.g. "max" beside "kind": "prisma-v6", is an error. */
+static int reject_other_kinds_keys(const struct json_at *at, enum client_pool_kind kind,
+                                   struct err *e)
+{
+    for (size_t i = 0; i < json_size(at); i++) {
+        struct json_at v;
+        const char *key;
+
+        json_child(at, i, &v, &key);
+        if (!in_names(key, cpool_kind_keys[kind])) {
+            err_at(e, v.path, "does not apply to the \"%s\" client pool kind", cpool_kinds[kind]);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+static int load_prisma(struct prisma_config *pc, const struct json_at *at, struct err *e)
+{
+    struct json_at v;
+    int reaper = (int)pc->idle_reaper;
+
+    if (opt_int(at, "connection_limit", 1, 1000000, &pc->connection_limit, e) != 0 ||
+        opt_dur(at, "pool_timeout", JSON_BARE_S, &pc->pool_timeout, e) != 0 ||
+        opt_dur(at, "connect_timeout", JSON_BARE_S, &pc->connect_timeout, e) != 0 ||
+        opt_dur(at, "max_idle_connection_lifetime", JSON_BARE_S, &pc->max_idle_lifetime, e) != 0 ||
+        opt_enum(at, "idle_reaper", idle_reapers, &reaper, e) != 0 ||
+        opt_bool(at, "pgbouncer", &pc->pgbouncer, e) != 0) {
+        return -1;
+    }
+    pc->idle_reaper = (enum prisma_reaper)reaper;
+    /* none unless given; 0 would time every statement out at once, so it is refused */
+    if (json_get(at, "socket_timeout", &v) &&
+        json_duration(&v, JSON_BARE_S, 1, MAX_TIME, &pc->socket_timeout, e) != 0) {
+        return -1;
+    }
+    return 0;
+}
+
+/* node-postgres' option names and units: bare numbers are milliseconds. */
+static int load_pgpool(struct pgpool_config *pc, const struct json_at *at, struct err *e)
+{
+    if (opt_int(at, "max", 1, 1000000, &pc->max, e) != 0 ||
+        opt_dur(at, "connectionTimeoutMillis", JSON_BARE_MS, &pc->connection_timeout, e) != 0 ||
+        opt_dur(at, "idleTimeoutMillis", JSON_BARE_MS, &pc->idle_timeout, e) != 0) {
+        return -1;
+    }
+    return 0;
+}
+
+static int load_client_pool(struct client_pool_config *cp, const struct app_config *app,
+                            const struct workload_config *wl, const struct json_at *root,
+                            struct err *e)
+{
+    struct json_at at, v;
     int kind = 0, r = opt_object(root, "client_pool", cpool_keys, &at, e);
 
     cp->kind = CPOOL_PRISMA_V6;
-    prisma_config_default(pc, app_cores);
+    prisma_config_default(&cp->prisma, app->cores);
+    pgpool_config_default(&cp->pgpool);
     if (r <= 0) {
         return r;
     }
@@ -536,11 +612,21 @@ static int load_client_pool(struct client_pool_config *cp, int64_t app_cores,
         return -1;
     }
     cp->kind = (enum client_pool_kind)kind;
-    if (opt_int(&at, "connection_limit", 1, 1000000, &pc->connection_limit, e) != 0 ||
-        opt_dur(&at, "pool_timeout", JSON_BARE_S, &pc->pool_timeout, e) != 0 ||
-        opt_dur(&at, "connect_timeout", JSON_BARE_S, &pc->connect_timeout, e) != 0 ||
-        opt_dur(&at, "max_idle_connection_lifetime", JSON_BARE_S, &pc->max_idle_lifetime, e) != 0 ||
-        opt_bool(&at, "pgbouncer", &pc->pgbouncer, e) != 0) {
+    if (reject_other_kinds_keys(&at, cp->kind, e) != 0) {
+        return -1;
+    }
+    switch (cp->kind) {
+    case CPOOL_PRISMA_V6:
+        return load_prisma(&cp->prisma, &at, e);
+    case CPOOL_PG_POOL:
+        return load_pgpool(&cp->pgpool, &at, e);
+    case CPOOL_DEDICATED:
+        break;
+    }
+    if (wl->model == WL_OPEN) { /* an arrival would open a connection no one ever reuses */
+        json_get(&at, "kind", &v);
+        err_at(e, v.path, "\"dedicated\" needs the closed workload (each closed user owns one "
+                          "connection)");
         return -1;
     }
     return 0;
@@ -830,7 +916,7 @@ int experiment_load(struct experiment *x, const struct cJSON *doc, const char *b
         load_run(x, &root, e) != 0 || load_length(x, &root, e) != 0 ||
         load_app(&x->app, &root, base_dir, e) != 0 ||
         load_workload(&x->workload, &x->app, &root, base_dir, e) != 0 ||
-        load_client_pool(&x->client_pool, x->app.cores, &root, e) != 0 ||
+        load_client_pool(&x->client_pool, &x->app, &x->workload, &root, e) != 0 ||
         load_pooler(&x->pooler, &root, e) != 0 ||
         load_postgres(&x->postgres, &root, base_dir, e) != 0 ||
         load_network(&x->net, &root, e) != 0) {
@@ -998,13 +1084,29 @@ static cJSON *workload_json(const struct workload_config *wl, const struct app_c
 static cJSON *client_pool_json(const struct client_pool_config *cp)
 {
     cJSON *o = cJSON_CreateObject();
+    const struct prisma_config *pc = &cp->prisma;
 
-    cJSON_AddStringToObject(o, "kind", "prisma-v6");
-    cJSON_AddNumberToObject(o, "connection_limit", (double)cp->prisma.connection_limit);
-    add_dur(o, "pool_timeout", cp->prisma.pool_timeout);
-    add_dur(o, "connect_timeout", cp->prisma.connect_timeout);
-    add_dur(o, "max_idle_connection_lifetime", cp->prisma.max_idle_lifetime);
-    cJSON_AddBoolToObject(o, "pgbouncer", cp->prisma.pgbouncer);
+    cJSON_AddStringToObject(o, "kind", cpool_kinds[cp->kind]);
+    switch (cp->kind) {
+    case CPOOL_PRISMA_V6:
+        cJSON_AddNumberToObject(o, "connection_limit", (double)pc->connection_limit);
+        add_dur(o, "pool_timeout", pc->pool_timeout);
+        add_dur(o, "connect_timeout", pc->connect_timeout);
+        add_dur(o, "max_idle_connection_lifetime", pc->max_idle_lifetime);
+        if (pc->socket_timeout > 0) {
+            add_dur(o, "socket_timeout", pc->socket_timeout);
+        }
+        cJSON_AddStringToObject(o, "idle_reaper", idle_reapers[pc->idle_reaper]);
+        cJSON_AddBoolToObject(o, "pgbouncer", pc->pgbouncer);
+        break;
+    case CPOOL_PG_POOL:
+        cJSON_AddNumberToObject(o, "max", (double)cp->pgpool.max);
+        add_dur(o, "connectionTimeoutMillis", cp->pgpool.connection_timeout);
+        add_dur(o, "idleTimeoutMillis", cp->pgpool.idle_timeout);
+        break;
+    case CPOOL_DEDICATED:
+        break;
+    }
     return o;
 }
 
