@@ -131,6 +131,17 @@ static void op_done(struct call *c)
     }
 }
 
+/*
+ * pg.Pool's pool.query: outside a transaction each statement checks out a
+ * client and gives it back (domain.md §1.7.2, §5.7); a transaction keeps one.
+ */
+static bool checkout_per_statement(const struct call *c)
+{
+    return c->ep->ops[c->op].type == OP_QUERY && cpool_per_statement(c->pool);
+}
+
+static void on_granted(struct pool_request *co, struct pool_conn *conn, enum errkind err);
+
 static void on_result(void *user, enum link_msg m, enum errkind err)
 {
     struct call *c = user;
@@ -142,13 +153,15 @@ static void on_result(void *user, enum link_msg m, enum errkind err)
         call_end(c, err);
         return;
     }
-    if (err != ERRK_NONE || ++c->pos == c->len) {
+    if (err != ERRK_NONE || ++c->pos == c->len || checkout_per_statement(c)) {
         c->conn = NULL;
         cpool_release(conn);
         if (err != ERRK_NONE) {
             call_end(c, err);
-        } else {
+        } else if (c->pos == c->len) {
             op_done(c);
+        } else {
+            cpool_checkout(c->pool, &c->co, on_granted); /* the next statement's own */
         }
         return;
     }
@@ -164,13 +177,14 @@ static void on_granted(struct pool_request *co, struct pool_conn *conn, enum err
         return;
     }
     c->conn = conn;
-    c->pos = 0;
-    c->len = (size_t)c->ep->ops[c->op].statements + (c->app->x->client_pool.prisma.pgbouncer ? 3 : 0);
     send_next(c);
 }
 
 static void op_start(struct call *c)
 {
+    c->pos = 0;
+    c->len = (size_t)c->ep->ops[c->op].statements +
+             (c->app->x->client_pool.prisma.pgbouncer ? 3 : 0);
     cpool_checkout(c->pool, &c->co, on_granted);
 }
 
@@ -188,6 +202,19 @@ static void draw_server_times(struct app *a, struct call *c)
     }
 }
 
+/*
+ * Endpoint ep's PrismaClient on the page's instance; or, when connections
+ * belong to users (dedicated), the app's first pool for every call, keyed by
+ * the page's user.
+ */
+static struct cpool *call_pool(struct app *a, struct cpool *pools, size_t ep)
+{
+    if (cpool_is_per_user(&a->pools[0])) {
+        return &a->pools[0];
+    }
+    return &pools[ep % (size_t)a->x->app.clients];
+}
+
 static void call_start(struct app *a, struct page *p, size_t ep, struct cpool *pools)
 {
     struct call *c = slab_alloc(&a->calls[ep]);
@@ -196,7 +223,8 @@ static void call_start(struct app *a, struct page *p, size_t ep, struct cpool *p
     c->page = p;
     c->ep = &a->x->app.endpoints[ep];
     c->ep_index = ep;
-    c->pool = &pools[ep % (size_t)a->x->app.clients];
+    c->pool = call_pool(a, pools, ep);
+    c->co.user = p->user;
     c->start = sim_now(a->sim);
     c->op = c->stmt_base = 0;
     c->conn = NULL;
