@@ -21,15 +21,8 @@
 #include "sim/json.h"
 #include "sim/rng.h"
 #include "sim/xalloc.h"
+#include "tests/rig.h"
 #include "tests/tests.h"
-
-struct rig {
-    struct experiment x;
-    struct hist *h; /* SER__COUNT histograms */
-    struct scenario s;
-    struct cpool cp; /* the probes' pool, when rig_pool made it */
-    bool has_cp;
-};
 
 /* Common keys; each test adds app, client_pool, postgres and network. */
 #define HEAD                                                                                       \
@@ -46,58 +39,11 @@ struct rig {
     "\"app\": {\"endpoints\": {"                                                                   \
     "\"a\": {\"operations\": [{\"type\": \"query\", \"server_time\": \"" t "\"}]}}},"
 
-static void rig_load(struct rig *r, const char *json)
-{
-    struct cJSON *doc = NULL;
-    struct err e;
-
-    err_clear(&e);
-    ck_assert_msg(json_parse("t.json", json, strlen(json), &doc, &e) == 0, "%d:%d %s", e.line,
-                  e.col, e.msg);
-    ck_assert_msg(experiment_load(&r->x, doc, ".", &e) == 0, "%s: %s", e.path, e.msg);
-    json_free(doc);
-    r->has_cp = false;
-}
-
-static void rig_start(struct rig *r)
-{
-    r->h = xcalloc(SER__COUNT, sizeof *r->h);
-    for (int i = 0; i < SER__COUNT; i++) {
-        hist_init(&r->h[i]);
-    }
-    scn_init(&r->s, &r->x, 1, r->h, false);
-}
-
-static void rig_up(struct rig *r, const char *json)
-{
-    rig_load(r, json);
-    rig_start(r);
-}
-
-/* A pool of the experiment's client_pool, beside the app's, for probes. */
-static void rig_pool(struct rig *r, const char *json)
-{
-    rig_up(r, json);
-    cpool_init(&r->cp, r->s.sim, &r->x.client_pool, &r->s.m, &r->s.pg.up, r->x.net.app_db_rtt,
-               (int)r->x.net.handshake_rtts);
-    r->has_cp = true;
-}
-
-/* The engine goes first (it never touches a pool); then the pools' memory. */
-static void rig_down(struct rig *r)
-{
-    scn_fini(&r->s);
-    if (r->has_cp) {
-        cpool_fini(&r->cp);
-    }
-    experiment_fini(&r->x);
-    free(r->h);
-}
-
+/* Run to t, then check the app's first pool. */
 static void run_to(struct rig *r, sim_time t)
 {
-    sim_run_until(r->s.sim, t);
-    ck_assert(r->has_cp ? cpool_check(&r->cp) : cpool_check(&r->s.app.pools[0]));
+    rig_run_to(r, t);
+    ck_assert(cpool_check(&r->s.app.pools[0]));
 }
 
 /* Load the page made of the endpoints named in names ("a", "ab", ...) for user. */
@@ -115,17 +61,29 @@ static void load_for(struct rig *r, const char *names, uint64_t user)
     app_load_page(&r->s.app, &pg, user, NULL, NULL);
 }
 
-static void load(struct rig *r, const char *names)
+/*
+ * The probes' pool cp: of the experiment's client_pool, beside the app's, on
+ * the same engine, its connections going to up (PostgreSQL when NULL).
+ */
+static void pool_up(struct rig *r, struct cpool *cp, const char *json, const struct upstream *up)
 {
-    load_for(r, names, 0);
+    rig_up(r, json);
+    cpool_init(cp, r->s.sim, &r->x.client_pool, &r->s.m, up ? up : &r->s.pg.up,
+               up ? 0 : r->x.net.app_db_rtt, up ? 1 : (int)r->x.net.handshake_rtts);
 }
 
-/* The one latency recorded in series ser (exact: min = max). */
-static sim_time only_latency(const struct rig *r, int ser)
+/* The engine goes first (it never touches a pool), then the pool's memory. */
+static void pool_down(struct rig *r, struct cpool *cp)
 {
-    ck_assert_uint_eq(r->h[ser].n, 1);
-    ck_assert_int_eq(r->h[ser].min, r->h[ser].max);
-    return r->h[ser].min;
+    rig_down(r);
+    cpool_fini(cp);
+}
+
+/* Run to t, then check the probes' pool. */
+static void run_cp(struct rig *r, struct cpool *cp, sim_time t)
+{
+    rig_run_to(r, t);
+    ck_assert(cpool_check(cp));
 }
 
 /* ---- probes: one checkout each, driven by hand ---- */
@@ -151,7 +109,7 @@ static void on_probe_granted(struct pool_request *co, struct pool_conn *conn, en
     p->at = sim_now(p->sim);
 }
 
-static void checkout(struct rig *r, struct probe *p, uint64_t user)
+static void checkout(struct rig *r, struct cpool *cp, struct probe *p, uint64_t user)
 {
     p->sim = r->s.sim;
     p->conn = NULL;
@@ -159,7 +117,7 @@ static void checkout(struct rig *r, struct probe *p, uint64_t user)
     p->err = ERRK_NONE;
     p->serial = 0;
     p->co.user = user;
-    cpool_checkout(&r->cp, &p->co, on_probe_granted);
+    cpool_checkout(cp, &p->co, on_probe_granted);
 }
 
 static void release(struct probe *p)
@@ -253,16 +211,14 @@ static void script_on_withdraw(void *ctx, struct link *l)
 static const struct upstream_ops script_ops = {script_on_msg, script_on_withdraw};
 
 /* A probe pool of the experiment's client_pool whose connections go to srv (zero network). */
-static void rig_script(struct rig *r, struct script *srv, const char *json)
+static void script_up(struct rig *r, struct cpool *cp, struct script *srv, const char *json)
 {
-    rig_up(r, json);
-    srv->sim = r->s.sim;
     srv->up.ops = &script_ops;
     srv->up.ctx = srv;
     srv->nconnects = srv->closed = 0;
     srv->stmt_err = ERRK_NONE;
-    cpool_init(&r->cp, r->s.sim, &r->x.client_pool, &r->s.m, &srv->up, 0, 1);
-    r->has_cp = true;
+    pool_up(r, cp, json, &srv->up);
+    srv->sim = r->s.sim;
 }
 
 static void on_probe_result(void *user, enum link_msg m, enum errkind err)
@@ -291,41 +247,42 @@ static void query(struct probe *p, sim_time server_ns)
 static void fifo_waiters_lifo_idle(const char *client_pool)
 {
     struct rig r;
+    struct cpool cp;
     struct probe p[6];
     char json[1024];
 
     snprintf(json, sizeof json, HEAD APP1("1s") "%s, \"postgres\": {\"backend_start\": \"10ms\"}}",
              client_pool);
-    rig_pool(&r, json);
+    pool_up(&r, &cp, json, NULL);
     for (int i = 0; i < 4; i++) {
-        checkout(&r, &p[i], 0);
+        checkout(&r, &cp, &p[i], 0);
     }
-    run_to(&r, SIM_MS(10));
+    run_cp(&r, &cp, SIM_MS(10));
     granted(&p[0], 1, SIM_MS(10));
     granted(&p[1], 2, SIM_MS(10));
     waiting(&p[2]);
     waiting(&p[3]);
-    run_to(&r, SIM_MS(20));
+    run_cp(&r, &cp, SIM_MS(20));
     release(&p[0]);
-    run_to(&r, SIM_MS(20));
+    run_cp(&r, &cp, SIM_MS(20));
     granted(&p[2], 1, SIM_MS(20)); /* the first waiter, not the second */
     waiting(&p[3]);
-    run_to(&r, SIM_MS(25));
+    run_cp(&r, &cp, SIM_MS(25));
     release(&p[1]);
-    run_to(&r, SIM_MS(25));
+    run_cp(&r, &cp, SIM_MS(25));
     granted(&p[3], 2, SIM_MS(25));
-    run_to(&r, SIM_MS(30));
+    run_cp(&r, &cp, SIM_MS(30));
     release(&p[3]); /* serial 2 idle since 30 ms */
-    run_to(&r, SIM_MS(40));
+    run_cp(&r, &cp, SIM_MS(40));
     release(&p[2]); /* serial 1 idle since 40 ms: the newest */
-    checkout(&r, &p[4], 0);
-    checkout(&r, &p[5], 0);
-    run_to(&r, SIM_MS(40));
+    checkout(&r, &cp, &p[4], 0);
+    checkout(&r, &cp, &p[5], 0);
+    run_cp(&r, &cp, SIM_MS(40));
     granted(&p[4], 1, SIM_MS(40));
     granted(&p[5], 2, SIM_MS(40));
-    ck_assert_int_eq(cpool_open(&r.cp), 2);
+    ck_assert_int_eq(cpool_open(&cp), 2);
     ck_assert_int_eq(pg_backends(&r.s.pg), 2);
-    rig_down(&r);
+    pool_down(&r, &cp);
 }
 
 START_TEST(prisma_serves_waiters_fifo_and_reuses_idle_lifo)
@@ -348,9 +305,9 @@ START_TEST(prisma_pool_timeout_covers_the_connect_p2024_at_exactly_1s)
 
     rig_up(&r, HEAD APP1("100ms") "\"client_pool\": {\"pool_timeout\": 1},"
                                   "\"postgres\": {\"backend_start\": \"1500ms\"}}");
-    load(&r, "a");
+    rig_load(&r, "a");
     run_to(&r, SIM_S(1));
-    ck_assert_int_eq(only_latency(&r, SER_ERRORS + ERRK_P2024), SIM_S(1));
+    ck_assert_int_eq(rig_only_latency(&r, SER_ERRORS + ERRK_P2024), SIM_S(1));
     ck_assert_int_eq(pg_backends(&r.s.pg), 0); /* the connect was withdrawn at both ends */
     run_to(&r, SIM_S(10));
     ck_assert_uint_eq(r.s.m.errors, 1);
@@ -365,9 +322,9 @@ START_TEST(prisma_connect_timeout_before_pool_timeout_is_p1001)
 
     rig_up(&r, HEAD APP1("100ms") "\"client_pool\": {\"pool_timeout\": 10, \"connect_timeout\": 2},"
                                   "\"postgres\": {\"backend_start\": \"3s\"}}");
-    load(&r, "a");
+    rig_load(&r, "a");
     run_to(&r, SIM_S(20));
-    ck_assert_int_eq(only_latency(&r, SER_ERRORS + ERRK_P1001), SIM_S(2));
+    ck_assert_int_eq(rig_only_latency(&r, SER_ERRORS + ERRK_P1001), SIM_S(2));
     ck_assert_uint_eq(r.s.m.errors_by_kind[ERRK_P2024], 0);
     ck_assert_int_eq(pg_backends(&r.s.pg), 0);
     rig_down(&r);
@@ -390,14 +347,14 @@ START_TEST(prisma_socket_timeout_fails_the_statement_with_p1008_and_drops_the_co
                 "\"client_pool\": {\"socket_timeout\": 1},"
                 "\"postgres\": {\"backend_start\": \"0s\"},"
                 "\"network\": {\"app_db_rtt\": \"10ms\"}}");
-    load(&r, "a");
+    rig_load(&r, "a");
     run_to(&r, SIM_S(2));
-    ck_assert_int_eq(only_latency(&r, SER_ERRORS + ERRK_P1008), SIM_MS(1030));
+    ck_assert_int_eq(rig_only_latency(&r, SER_ERRORS + ERRK_P1008), SIM_MS(1030));
     ck_assert_int_eq(cpool_open(&r.s.app.pools[0]), 0);
     ck_assert_int_eq(pg_backends(&r.s.pg), 0);
-    load(&r, "b"); /* shorter than socket_timeout: a new connection, then success */
+    rig_load(&r, "b"); /* shorter than socket_timeout: a new connection, then success */
     run_to(&r, SIM_S(4));
-    ck_assert_int_eq(only_latency(&r, SER_OK), SIM_MS(30 + 10 + 500));
+    ck_assert_int_eq(rig_only_latency(&r, SER_OK), SIM_MS(30 + 10 + 500));
     ck_assert_uint_eq(r.s.app.pools[0].u.prisma.opened, 2);
     rig_down(&r);
 }
@@ -417,7 +374,7 @@ START_TEST(prisma_periodic_idle_reaper_closes_expired_idle_connections)
     rig_up(&r, HEAD APP1("1s") "\"client_pool\": {\"max_idle_connection_lifetime\": 2,"
                                "                  \"idle_reaper\": \"periodic\"},"
                                "\"postgres\": {\"backend_start\": \"0s\"}}");
-    load(&r, "a");
+    rig_load(&r, "a");
     run_to(&r, SIM_S(4) - 1);
     ck_assert_int_eq(cpool_open(&r.s.app.pools[0]), 1);
     run_to(&r, SIM_S(4));
@@ -427,14 +384,14 @@ START_TEST(prisma_periodic_idle_reaper_closes_expired_idle_connections)
 
     rig_up(&r, HEAD APP1("1s") "\"client_pool\": {\"max_idle_connection_lifetime\": 2},"
                                "\"postgres\": {\"backend_start\": \"0s\"}}");
-    load(&r, "a");
+    rig_load(&r, "a");
     run_to(&r, SIM_S(3));
-    load(&r, "a"); /* idle exactly 2 s: not expired (strictly longer is), reused */
+    rig_load(&r, "a"); /* idle exactly 2 s: not expired (strictly longer is), reused */
     run_to(&r, SIM_S(10));
     ck_assert_uint_eq(r.s.app.pools[0].u.prisma.opened, 1);
     ck_assert_int_eq(cpool_open(&r.s.app.pools[0]), 1);
     ck_assert_int_eq(pg_backends(&r.s.pg), 1);
-    load(&r, "a"); /* idle since 4 s: expired, replaced at checkout */
+    rig_load(&r, "a"); /* idle since 4 s: expired, replaced at checkout */
     run_to(&r, SIM_S(20));
     ck_assert_uint_eq(r.s.app.pools[0].u.prisma.opened, 2);
     ck_assert_int_eq(pg_backends(&r.s.pg), 1);
@@ -450,9 +407,9 @@ START_TEST(prisma_idle_lifetime_zero_never_expires)
     rig_up(&r, HEAD APP1("1s") "\"client_pool\": {\"max_idle_connection_lifetime\": 0,"
                                "                  \"idle_reaper\": \"periodic\"},"
                                "\"postgres\": {\"backend_start\": \"0s\"}}");
-    load(&r, "a");
+    rig_load(&r, "a");
     run_to(&r, SIM_S(1000));
-    load(&r, "a");
+    rig_load(&r, "a");
     run_to(&r, SIM_S(2000));
     ck_assert_uint_eq(r.s.app.pools[0].u.prisma.opened, 1);
     ck_assert_uint_eq(r.s.m.ok, 2);
@@ -463,25 +420,28 @@ END_TEST
 /* ---- pg-pool ---- */
 
 #define PG_POOL(extra) "\"client_pool\": {\"kind\": \"pg-pool\"" extra "},"
+#define PG_POOL_1_1000 PG_POOL(", \"max\": 1, \"connectionTimeoutMillis\": 1000")
 
 /* Five checkouts of an empty pool connect at once: all ready after one connect time. */
 START_TEST(pg_pool_connects_in_parallel)
 {
     struct rig r;
+    struct cpool cp;
     struct probe p[5];
 
-    rig_pool(&r, HEAD APP1("1s") PG_POOL("") "\"postgres\": {\"backend_start\": \"100ms\"}}");
+    pool_up(&r, &cp, HEAD APP1("1s") PG_POOL("") "\"postgres\": {\"backend_start\": \"100ms\"}}",
+            NULL);
     for (int i = 0; i < 5; i++) {
-        checkout(&r, &p[i], 0);
+        checkout(&r, &cp, &p[i], 0);
     }
-    run_to(&r, SIM_MS(50));
-    ck_assert_int_eq(cpool_open(&r.cp), 5);
+    run_cp(&r, &cp, SIM_MS(50));
+    ck_assert_int_eq(cpool_open(&cp), 5);
     ck_assert_int_eq(pg_backends(&r.s.pg), 5);
-    run_to(&r, SIM_MS(100));
+    run_cp(&r, &cp, SIM_MS(100));
     for (int i = 0; i < 5; i++) {
         granted(&p[i], (uint64_t)i + 1, SIM_MS(100)); /* not 100, 200, ... ms */
     }
-    rig_down(&r);
+    pool_down(&r, &cp);
 }
 END_TEST
 
@@ -494,10 +454,10 @@ START_TEST(pg_pool_queue_wait_fails_with_pg_pool_timeout)
            HEAD APP2("5s") PG_POOL(
                ", \"max\": 1, \"connectionTimeoutMillis\": 1000") "\"postgres\": "
                                                                   "{\"backend_start\": \"0s\"}}");
-    load(&r, "ab");
+    rig_load(&r, "ab");
     run_to(&r, SIM_S(10));
-    ck_assert_int_eq(only_latency(&r, SER_ERRORS + ERRK_PG_POOL_TIMEOUT), SIM_S(1));
-    ck_assert_int_eq(only_latency(&r, SER_OK), SIM_S(5));
+    ck_assert_int_eq(rig_only_latency(&r, SER_ERRORS + ERRK_PG_POOL_TIMEOUT), SIM_S(1));
+    ck_assert_int_eq(rig_only_latency(&r, SER_OK), SIM_S(5));
     ck_assert_uint_eq(r.s.m.errors_by_kind[ERRK_PG_CONNECTION_TIMEOUT], 0);
     rig_down(&r);
 }
@@ -515,9 +475,9 @@ START_TEST(pg_pool_slow_connect_fails_with_pg_connection_timeout)
     rig_up(&r,
            HEAD APP1("100ms") PG_POOL(
                ", \"connectionTimeoutMillis\": 1000") "\"postgres\": {\"backend_start\": \"3s\"}}");
-    load(&r, "a");
+    rig_load(&r, "a");
     run_to(&r, SIM_S(1));
-    ck_assert_int_eq(only_latency(&r, SER_ERRORS + ERRK_PG_CONNECTION_TIMEOUT), SIM_S(1));
+    ck_assert_int_eq(rig_only_latency(&r, SER_ERRORS + ERRK_PG_CONNECTION_TIMEOUT), SIM_S(1));
     ck_assert_int_eq(pg_backends(&r.s.pg), 0);
     ck_assert_int_eq(cpool_open(&r.s.app.pools[0]), 0);
     run_to(&r, SIM_S(10));
@@ -536,29 +496,27 @@ END_TEST
 START_TEST(pg_pool_queue_timer_wins_and_the_late_client_joins_the_pool)
 {
     struct rig r;
+    struct cpool cp;
     struct probe p[3];
 
-    rig_pool(
-        &r,
-        HEAD APP1("1s") PG_POOL(
-            ", \"max\": 1, \"connectionTimeoutMillis\": 1000") "\"postgres\": {\"backend_start\": "
-                                                               "\"300ms\"}}");
-    checkout(&r, &p[0], 0);
-    checkout(&r, &p[1], 0);
-    run_to(&r, SIM_MS(900));
+    pool_up(&r, &cp, HEAD APP1("1s") PG_POOL_1_1000 "\"postgres\": {\"backend_start\": \"300ms\"}}",
+            NULL);
+    checkout(&r, &cp, &p[0], 0);
+    checkout(&r, &cp, &p[1], 0);
+    run_cp(&r, &cp, SIM_MS(900));
     granted(&p[0], 1, SIM_MS(300));
     cpool_discard(p[0].conn);
-    run_to(&r, SIM_MS(1000));
+    run_cp(&r, &cp, SIM_MS(1000));
     ck_assert_int_eq(p[1].at, SIM_MS(1000));
     ck_assert_int_eq(p[1].err, ERRK_PG_POOL_TIMEOUT);
     ck_assert_int_eq(pg_backends(&r.s.pg), 1); /* still connecting */
-    run_to(&r, SIM_S(2));
-    ck_assert_int_eq(cpool_open(&r.cp), 1);
-    ck_assert_uint_eq(list_count(&r.cp.u.pgpool.idle), 1);
-    checkout(&r, &p[2], 0);
-    run_to(&r, SIM_S(2));
+    run_cp(&r, &cp, SIM_S(2));
+    ck_assert_int_eq(cpool_open(&cp), 1);
+    ck_assert_uint_eq(list_count(&cp.u.pgpool.idle), 1);
+    checkout(&r, &cp, &p[2], 0);
+    run_cp(&r, &cp, SIM_S(2));
     granted(&p[2], 2, SIM_S(2));
-    rig_down(&r);
+    pool_down(&r, &cp);
 }
 END_TEST
 
@@ -575,33 +533,34 @@ END_TEST
 START_TEST(pg_pool_checkouts_beside_an_idle_client_queue_until_the_next_tick)
 {
     struct rig r;
+    struct cpool cp;
     struct script srv = {.connect_ns = {0, SIM_S(2), SIM_S(2)}};
     struct probe p[4];
 
-    rig_script(&r, &srv,
-               HEAD APP1("1s")
-                   PG_POOL(", \"max\": 3, \"connectionTimeoutMillis\": 1000") "\"postgres\": {}}");
-    checkout(&r, &p[0], 0);
-    run_to(&r, 0);
+    script_up(&r, &cp, &srv,
+              HEAD APP1("1s")
+                  PG_POOL(", \"max\": 3, \"connectionTimeoutMillis\": 1000") "\"postgres\": {}}");
+    checkout(&r, &cp, &p[0], 0);
+    run_cp(&r, &cp, 0);
     granted(&p[0], 1, 0);
     release(&p[0]);
     for (int i = 1; i < 4; i++) {
-        checkout(&r, &p[i], 0);
+        checkout(&r, &cp, &p[i], 0);
         waiting(&p[i]);
     }
-    run_to(&r, 0);
+    run_cp(&r, &cp, 0);
     granted(&p[1], 1, 0);
     for (int i = 2; i < 4; i++) {
         waiting(&p[i]);
     }
-    run_to(&r, SIM_S(1));
+    run_cp(&r, &cp, SIM_S(1));
     for (int i = 2; i < 4; i++) {
         ck_assert_int_eq(p[i].err, ERRK_PG_POOL_TIMEOUT);
         ck_assert_int_eq(p[i].at, SIM_S(1));
     }
     ck_assert_uint_eq(srv.closed, 2);
-    ck_assert_int_eq(cpool_open(&r.cp), 1);
-    rig_down(&r);
+    ck_assert_int_eq(cpool_open(&cp), 1);
+    pool_down(&r, &cp);
 }
 END_TEST
 
@@ -612,26 +571,27 @@ END_TEST
 static void release_after_failed_statement(const char *client_pool, int64_t open_after)
 {
     struct rig r;
+    struct cpool cp;
     struct script srv = {.connect_ns = {0, 0}};
     struct probe p[2];
     char json[512];
 
     snprintf(json, sizeof json, HEAD APP1("1s") "%s}", client_pool);
-    rig_script(&r, &srv, json);
+    script_up(&r, &cp, &srv, json);
     srv.stmt_err = ERRK_57014;
-    checkout(&r, &p[0], 0);
-    run_to(&r, 0);
+    checkout(&r, &cp, &p[0], 0);
+    run_cp(&r, &cp, 0);
     query(&p[0], SIM_MS(10));
-    run_to(&r, SIM_MS(10));
+    run_cp(&r, &cp, SIM_MS(10));
     ck_assert_int_eq(p[0].answer, LINK_RESULT);
     ck_assert_int_eq(p[0].err, ERRK_57014);
     release(&p[0]);
-    ck_assert_int_eq(cpool_open(&r.cp), open_after);
+    ck_assert_int_eq(cpool_open(&cp), open_after);
     ck_assert_uint_eq(srv.closed, (size_t)(1 - open_after));
-    checkout(&r, &p[1], 0);
-    run_to(&r, SIM_MS(10));
+    checkout(&r, &cp, &p[1], 0);
+    run_cp(&r, &cp, SIM_MS(10));
     granted(&p[1], open_after ? 1 : 2, SIM_MS(10));
-    rig_down(&r);
+    pool_down(&r, &cp);
 }
 
 START_TEST(pg_pool_release_after_a_failed_statement_removes_the_client)
@@ -651,9 +611,9 @@ START_TEST(pg_pool_idle_timeout_closes_an_idle_client)
     struct rig r;
 
     rig_up(&r, HEAD APP1("1s") PG_POOL("") "\"postgres\": {\"backend_start\": \"0s\"}}");
-    load(&r, "a");
+    rig_load(&r, "a");
     run_to(&r, SIM_S(5));
-    load(&r, "a");
+    rig_load(&r, "a");
     run_to(&r, SIM_S(16) - 1);
     ck_assert_int_eq(cpool_open(&r.s.app.pools[0]), 1);
     ck_assert_uint_eq(r.s.app.pools[0].u.pgpool.opened, 1);
@@ -684,7 +644,7 @@ START_TEST(pg_pool_checks_out_per_statement_outside_transactions)
     rig_up(&r,
            HEAD APP_TWO_STMTS PG_POOL(", \"max\": 1") "\"postgres\": {\"backend_start\": \"0s\"}}");
     ck_assert(cpool_per_statement(&r.s.app.pools[0]));
-    load(&r, "ab");
+    rig_load(&r, "ab");
     run_to(&r, SIM_S(1));
     ck_assert_int_eq(r.h[SER_OK].min, SIM_MS(300));
     ck_assert_int_eq(r.h[SER_OK].max, SIM_MS(400));
@@ -694,7 +654,7 @@ START_TEST(pg_pool_checks_out_per_statement_outside_transactions)
     rig_up(&r, HEAD APP_TWO_STMTS "\"client_pool\": {\"connection_limit\": 1},"
                                   "\"postgres\": {\"backend_start\": \"0s\"}}");
     ck_assert(!cpool_per_statement(&r.s.app.pools[0]));
-    load(&r, "ab");
+    rig_load(&r, "ab");
     run_to(&r, SIM_S(1));
     ck_assert_int_eq(r.h[SER_OK].min, SIM_MS(200));
     ck_assert_int_eq(r.h[SER_OK].max, SIM_MS(400));
@@ -722,19 +682,14 @@ END_TEST
  * latency is 100 ms plus a mean wait under 1 ms (SE < 0.2 ms over ~500
  * calls).  Every tolerance is far below half the error to catch.
  */
-static void overload_point(double rate, double *v)
+/* Run replication 1 of the experiment json; v gets its metric columns. */
+static void run_point(const char *json, double *v)
 {
-    char json[1024];
     struct cJSON *doc = NULL;
     struct experiment x;
     struct hist *h = xcalloc(SER__COUNT, sizeof *h);
     struct err e;
 
-    snprintf(json, sizeof json,
-             "{\"name\": \"t\", \"seed\": 7, \"duration\": \"10s\","
-             " \"workload\": {\"model\": \"open\", \"rate\": %g, \"page\": [\"a\"]}, " APP1("100ms")
-                 PG_POOL("") "\"postgres\": {\"backend_start\": \"0s\"}}",
-             rate);
     err_clear(&e);
     ck_assert_msg(json_parse("t.json", json, strlen(json), &doc, &e) == 0, "%s", e.msg);
     ck_assert_msg(experiment_load(&x, doc, ".", &e) == 0, "%s: %s", e.path, e.msg);
@@ -745,6 +700,18 @@ static void overload_point(double rate, double *v)
     scn_run(&x, 1, v, h);
     experiment_fini(&x);
     free(h);
+}
+
+static void overload_point(double rate, double *v)
+{
+    char json[1024];
+
+    snprintf(json, sizeof json,
+             "{\"name\": \"t\", \"seed\": 7, \"duration\": \"10s\","
+             " \"workload\": {\"model\": \"open\", \"rate\": %g, \"page\": [\"a\"]}, " APP1("100ms")
+                 PG_POOL("") "\"postgres\": {\"backend_start\": \"0s\"}}",
+             rate);
+    run_point(json, v);
 }
 
 static double metric(const double *v, const char *name)
@@ -788,18 +755,11 @@ END_TEST
 
 /* ---- dedicated connections ---- */
 
-/* The loader accepts "dedicated" only with the closed workload: patch the kind in. */
-static void rig_dedicated(struct rig *r, const char *json, bool probes)
-{
-    rig_load(r, json);
-    r->x.client_pool.kind = CPOOL_DEDICATED;
-    rig_start(r);
-    if (probes) {
-        cpool_init(&r->cp, r->s.sim, &r->x.client_pool, &r->s.m, &r->s.pg.up, r->x.net.app_db_rtt,
-                   (int)r->x.net.handshake_rtts);
-        r->has_cp = true;
-    }
-}
+/* Dedicated connections need the closed workload (not started: pages are loaded by hand). */
+#define HEAD_DEDICATED                                                                             \
+    "{\"name\": \"t\", \"duration\": \"100s\", "                                                   \
+    "\"workload\": {\"model\": \"closed\", \"users\": 8, \"page\": [\"a\"]}, "                     \
+    "\"client_pool\": {\"kind\": \"dedicated\"}, "
 
 /*
  * Users 0, 1 and 7 (connections open in 10 ms).  User 0's second checkout
@@ -810,34 +770,36 @@ static void rig_dedicated(struct rig *r, const char *json, bool probes)
 START_TEST(dedicated_connection_per_user_is_never_shared_nor_timed_out)
 {
     struct rig r;
+    struct cpool cp;
     struct probe p[6];
 
-    rig_dedicated(&r, HEAD APP1("1s") "\"postgres\": {\"backend_start\": \"10ms\"}}", true);
-    checkout(&r, &p[0], 0);
-    checkout(&r, &p[1], 0);
-    checkout(&r, &p[2], 1);
-    checkout(&r, &p[3], 7);
-    run_to(&r, SIM_MS(10));
+    pool_up(&r, &cp, HEAD_DEDICATED APP1("1s") "\"postgres\": {\"backend_start\": \"10ms\"}}",
+            NULL);
+    checkout(&r, &cp, &p[0], 0);
+    checkout(&r, &cp, &p[1], 0);
+    checkout(&r, &cp, &p[2], 1);
+    checkout(&r, &cp, &p[3], 7);
+    run_cp(&r, &cp, SIM_MS(10));
     granted(&p[0], 1, SIM_MS(10));
     granted(&p[2], 2, SIM_MS(10));
     granted(&p[3], 3, SIM_MS(10));
     waiting(&p[1]);
-    run_to(&r, SIM_S(1000));
+    run_cp(&r, &cp, SIM_S(1000));
     waiting(&p[1]); /* never timed out, never given another user's idle connection */
     release(&p[2]);
     release(&p[3]);
     release(&p[0]);
     granted(&p[1], 1, SIM_S(1000));
-    ck_assert_int_eq(cpool_open(&r.cp), 3);
+    ck_assert_int_eq(cpool_open(&cp), 3);
     cpool_discard(p[1].conn); /* the server closed it */
-    ck_assert_int_eq(cpool_open(&r.cp), 2);
-    checkout(&r, &p[4], 0); /* reopened: 10 ms */
-    checkout(&r, &p[5], 1); /* idle since 1000 s: at once */
-    run_to(&r, SIM_S(1000) + SIM_MS(10));
+    ck_assert_int_eq(cpool_open(&cp), 2);
+    checkout(&r, &cp, &p[4], 0); /* reopened: 10 ms */
+    checkout(&r, &cp, &p[5], 1); /* idle since 1000 s: at once */
+    run_cp(&r, &cp, SIM_S(1000) + SIM_MS(10));
     granted(&p[4], 1, SIM_S(1000) + SIM_MS(10));
     granted(&p[5], 2, SIM_S(1000));
     ck_assert_int_eq(pg_backends(&r.s.pg), 3);
-    rig_down(&r);
+    pool_down(&r, &cp);
 }
 END_TEST
 
@@ -852,13 +814,11 @@ START_TEST(dedicated_app_routes_every_call_to_its_users_connection)
 {
     struct rig r;
 
-    rig_dedicated(&r,
-                  HEAD
-                  "\"app\": {\"instances\": 2, \"clients\": 2, \"endpoints\": {"
-                  "\"a\": {\"operations\": [{\"type\": \"query\", \"server_time\": \"100ms\"}]},"
-                  "\"b\": {\"operations\": [{\"type\": \"query\", \"server_time\": \"100ms\"}]}}},"
-                  "\"postgres\": {\"backend_start\": \"10ms\"}}",
-                  false);
+    rig_up(&r, HEAD_DEDICATED
+           "\"app\": {\"instances\": 2, \"clients\": 2, \"endpoints\": {"
+           "\"a\": {\"operations\": [{\"type\": \"query\", \"server_time\": \"100ms\"}]},"
+           "\"b\": {\"operations\": [{\"type\": \"query\", \"server_time\": \"100ms\"}]}}},"
+           "\"postgres\": {\"backend_start\": \"10ms\"}}");
     ck_assert(cpool_is_per_user(&r.s.app.pools[0]));
     load_for(&r, "ab", 0);
     load_for(&r, "ab", 1);
@@ -876,6 +836,33 @@ START_TEST(dedicated_app_routes_every_call_to_its_users_connection)
     ck_assert_int_eq(pg_backends(&r.s.pg), 2);
     ck_assert_double_eq(r.s.m.pool_wait.max, (double)SIM_MS(110)); /* b waited for a's call */
     rig_down(&r);
+}
+END_TEST
+
+/*
+ * Five closed users without think time, 100 ms calls, connections that open
+ * at once: each user runs its calls back to back on its own connection, so
+ * in 10 s exactly 5 x 100 calls end, nobody ever waits for a connection and
+ * PostgreSQL sees exactly five backends.
+ */
+START_TEST(dedicated_closed_users_each_hold_one_backend)
+{
+    size_t n;
+    double *v;
+
+    metrics_columns(&n);
+    v = xcalloc(n, sizeof *v);
+    run_point("{\"name\": \"t\", \"duration\": \"10s\","
+              " \"workload\": {\"model\": \"closed\", \"users\": 5, \"page\": [\"a\"]},"
+              " \"client_pool\": {\"kind\": \"dedicated\"}, " APP1(
+                  "100ms") "\"postgres\": {\"backend_start\": \"0s\"}}",
+              v);
+    ck_assert_double_eq(metric(v, "requests"), 500);
+    ck_assert_double_eq(metric(v, "errors"), 0);
+    ck_assert_double_eq(metric(v, "pool_wait_mean_ms"), 0);
+    ck_assert_double_eq(metric(v, "server_conns_peak"), 5);
+    ck_assert_double_eq(metric(v, "in_flight_end"), 5);
+    free(v);
 }
 END_TEST
 
@@ -1090,7 +1077,7 @@ START_TEST(busy_dedicated_keeps_its_invariants)
 {
     struct rig r;
 
-    rig_dedicated(&r, HEAD BUSY_APP BUSY_PG, false);
+    rig_up(&r, HEAD_DEDICATED BUSY_APP BUSY_PG);
     busy_run(&r);
     ck_assert_uint_gt(r.s.m.ok, 0);
     ck_assert_uint_gt(r.s.m.errors_by_kind[ERRK_53300], 0); /* 8 users, 5 slots */
@@ -1126,6 +1113,7 @@ Suite *pools_suite(void)
     tcase_add_test(tc, pg_pool_without_timeout_queues_without_bound_and_never_fails);
     tcase_add_test(tc, dedicated_connection_per_user_is_never_shared_nor_timed_out);
     tcase_add_test(tc, dedicated_app_routes_every_call_to_its_users_connection);
+    tcase_add_test(tc, dedicated_closed_users_each_hold_one_backend);
     tcase_add_test(tc, pg_pool_keys_defaults_and_units);
     tcase_add_test(tc, prisma_keys_socket_timeout_and_idle_reaper);
     tcase_add_test(tc, client_pool_keys_of_another_kind_are_errors);
