@@ -61,6 +61,15 @@ void cpool_discard(struct pool_conn *c)
     }
 }
 
+void cpool_close_idle(struct cpool *cp)
+{
+    switch (cp->kind) {
+    case CPOOL_PRISMA_V6:
+        prisma_close_idle(&cp->u.prisma);
+        break;
+    }
+}
+
 int64_t cpool_open(const struct cpool *cp)
 {
     switch (cp->kind) {

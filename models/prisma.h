@@ -8,7 +8,9 @@
  * (LIFO) or opens a new one (lazily: no pre-warming).  An idle connection
  * older than max_idle_connection_lifetime is replaced at checkout.
  * pool_timeout covers waiting for a permit AND opening the connection (P2024);
- * connect_timeout covers the opening only (P1001).  A connect abandoned by
+ * connect_timeout covers the opening only (P1001); a requester may set a
+ * shorter limit of its own, with its own error (an interactive transaction's
+ * maxWait, P2028; pool.h).  A connect abandoned by
  * either timer is withdrawn at both ends.  A connection the server closed is
  * discarded and its permit returned.
  *
@@ -83,6 +85,9 @@ void prisma_release(struct prisma_conn *c);
 
 /* Drop a busy connection the server closed; its permit returns to the pool. */
 void prisma_discard(struct prisma_conn *c);
+
+/* Close every idle connection ($disconnect() with nothing running). */
+void prisma_close_idle(struct prisma *pool);
 
 /* Open connections (any state). */
 int64_t prisma_open(const struct prisma *pool);
