@@ -613,14 +613,14 @@ static void conn_lost(struct task *t, enum errkind err)
     task_maybe_end(t);
 }
 
-/* A statement failed: inside a transaction Prisma rolls it back first. */
+/*
+ * A statement failed: the operation rejects.  The server ended the
+ * transaction it was in (postgres.c: an aborted transaction's status after
+ * the error is idle), so no ROLLBACK follows.
+ */
 static void stmt_failed(struct task *t, enum errkind err)
 {
-    if (t->wrapped && t->pos + 1 < t->len) {
-        rollback(t);
-    } else {
-        task_release(t);
-    }
+    task_release(t);
     task_settle(t, err);
     task_maybe_end(t);
 }
@@ -820,11 +820,9 @@ void app_load_page(struct app *a, const struct page_config *page, uint64_t user,
     struct page *p = slab_alloc(&a->pages);
     struct instance *inst = NULL;
 
-    if (!serverless(a)) { /* round-robin: the next instance moves to the back */
-        struct list_node *n = list_pop_head(&a->ready);
-
-        list_push_tail(&a->ready, n);
-        inst = container_of(n, struct instance, node);
+    if (!serverless(a)) { /* round-robin */
+        inst = a->fixed[a->next_instance];
+        a->next_instance = (a->next_instance + 1) % (size_t)a->x->app.instances;
     }
     p->start = sim_now(a->sim);
     p->outstanding = page->ncalls;
@@ -936,8 +934,13 @@ void app_init(struct app *a, struct sim *sim, const struct experiment *x, struct
                   sizeof(struct call) + (cfg->endpoints[i].ndraws + extra) * sizeof(sim_time));
     }
     streams_init(a);
-    for (int64_t i = 0; !cfg->serverless.enabled && i < cfg->instances; i++) {
-        instance_new(a, INST_READY);
+    a->next_instance = 0;
+    a->fixed = NULL;
+    if (!cfg->serverless.enabled) {
+        a->fixed = xcalloc((size_t)cfg->instances, sizeof *a->fixed);
+        for (int64_t i = 0; i < cfg->instances; i++) {
+            a->fixed[i] = instance_new(a, INST_READY);
+        }
     }
 }
 
@@ -958,6 +961,7 @@ void app_fini(struct app *a)
     free_instances(a, &a->starting);
     free_instances(a, &a->ready);
     free_instances(a, &a->frozen);
+    free(a->fixed);
     while ((n = list_pop_head(&a->own_live)) != NULL) {
         cpool_fini(&container_of(n, struct own_pool, node)->pool);
     }
@@ -970,6 +974,13 @@ void app_fini(struct app *a)
     slab_fini(&a->pages);
     slab_fini(&a->tasks);
     slab_fini(&a->own_pools);
+}
+
+struct cpool *app_client_pool(struct app *a, size_t instance, size_t client)
+{
+    assert(!serverless(a) && instance < (size_t)a->x->app.instances &&
+           client < (size_t)a->x->app.clients);
+    return &a->fixed[instance]->pools[client];
 }
 
 int64_t app_instances(const struct app *a)

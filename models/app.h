@@ -32,11 +32,12 @@
  *   (Promise.all): the first failure fails the operation, the others run on
  *   and hold their connections until they end;
  * - app: work without the database for a drawn time.
- * A statement error inside a transaction rolls it back.  Every time a call
- * may need is drawn when it is created, from streams per endpoint and
- * operation, so it does not depend on pool sizes or modes (common random
- * numbers): server times, think and app times, retry jitters, the cache's
- * hit or miss and its latency.
+ * A statement error rejects the operation at once (the server model ends the
+ * aborted transaction itself, postgres.c).  Every time a call may need is
+ * drawn when it is created, from streams per endpoint and operation, so it
+ * does not depend on pool sizes or modes (common random numbers): server
+ * times, think and app times, retry jitters, the cache's hit or miss and its
+ * latency.
  *
  * A failed attempt is retried after backoff + uniform(0, jitter), up to
  * `attempts` tries; the caller's answer is the last try's outcome, measured
@@ -78,6 +79,8 @@ struct app {
     struct list starting, ready, frozen; /* instances, one list per state */
     struct list free_slots;     /* serverless: instances with a free slot, most recent first */
     struct list queued;         /* serverless: calls waiting for a slot, FIFO */
+    struct instance **fixed;    /* without serverless: the app.instances processes (owned) */
+    size_t next_instance;       /* without serverless: round-robin cursor */
     uint64_t instances_started; /* every instance ever started (stream entity of its cold start) */
     struct slab instances;
     struct slab pages;
@@ -101,6 +104,12 @@ typedef void app_page_done_fn(void *ctx, sim_time latency_ns, bool failed);
  */
 void app_load_page(struct app *a, const struct page_config *page, uint64_t user,
                    app_page_done_fn *done, void *ctx);
+
+/*
+ * Without serverless: PrismaClient client's pool on process instance (both
+ * 0-based; pages go round-robin from instance 0).  Borrowed.
+ */
+struct cpool *app_client_pool(struct app *a, size_t instance, size_t client);
 
 /* Instances warm (starting or ready) and frozen. */
 int64_t app_instances(const struct app *a);
