@@ -61,6 +61,26 @@ struct page {
     void *ctx;              /* its argument */
 };
 
+struct call;
+
+struct task {
+    struct call *call; /* borrowed: the call lives while its tasks do */
+    const struct op_config *op;
+    const sim_time *times; /* its drawn times: server times, then think times (ns) */
+    uint32_t attempt;      /* the call's attempt it belongs to */
+    struct pool_request co;
+    struct pool_conn *conn;  /* held connection, or NULL */
+    size_t pos, len;         /* script position and length */
+    size_t head;             /* statements before the operation's own (BEGIN, DEALLOCATE ALL) */
+    bool wrapped;            /* BEGIN ... COMMIT around them */
+    bool sending;            /* a statement is in flight on conn */
+    bool settled;            /* the caller's code has the outcome */
+    bool expired;            /* interactive: the transaction outlived its timeout */
+    bool rolling_back;       /* the ROLLBACK is in flight */
+    struct sim_event timer;  /* app time, or think time */
+    struct sim_event expiry; /* interactive: the transaction's timeout */
+};
+
 enum call_state {
     CALL_QUEUED,   /* waiting for a serverless slot */
     CALL_STARTING, /* its instance is starting */
@@ -84,29 +104,13 @@ struct call {
     size_t op;                /* current operation of the current attempt */
     size_t pending;           /* its tasks not settled yet */
     size_t tasks;             /* tasks alive, of every attempt */
+    bool own_busy;            /* own is in use */
+    struct task own;          /* a task kept in the call: most calls need no other */
     bool answered;            /* the caller has its answer */
     bool hit;                 /* answered from the cache */
-    struct sim_event timer;   /* end of the backoff, or the cache hit's answer */
+    struct sim_event timer;   /* end of the backoff, or the cache hit's answer (set when used) */
     struct sim_event timeout; /* request_timeout */
     sim_time times[];         /* ep->ndraws operation times, attempts-1 jitters, cache latency */
-};
-
-struct task {
-    struct call *call; /* borrowed: the call lives while its tasks do */
-    const struct op_config *op;
-    const sim_time *times; /* its drawn times: server times, then think times (ns) */
-    uint32_t attempt;      /* the call's attempt it belongs to */
-    struct pool_request co;
-    struct pool_conn *conn;  /* held connection, or NULL */
-    size_t pos, len;         /* script position and length */
-    size_t head;             /* statements before the operation's own (BEGIN, DEALLOCATE ALL) */
-    bool wrapped;            /* BEGIN ... COMMIT around them */
-    bool sending;            /* a statement is in flight on conn */
-    bool settled;            /* the caller's code has the outcome */
-    bool expired;            /* interactive: the transaction outlived its timeout */
-    bool rolling_back;       /* the ROLLBACK is in flight */
-    struct sim_event timer;  /* app time, or think time */
-    struct sim_event expiry; /* interactive: the transaction's timeout */
 };
 
 /* A call's own pool (connection_per_request), in the list of live ones for teardown. */
@@ -404,15 +408,15 @@ static void op_start(struct call *c)
 {
     const struct op_config *op = &c->ep->ops[c->op];
 
-    c->tasks++; /* hold the call: a task may end before the next one starts */
-    if (op->type == OP_PARALLEL) {
-        c->pending = op->nsubs;
-        for (size_t i = 0; i < op->nsubs; i++) {
-            task_start(c, &op->subs[i]);
-        }
-    } else {
+    if (op->type != OP_PARALLEL) {
         c->pending = 1;
-        task_start(c, op);
+        task_start(c, op); /* may end the call: c is not touched after it */
+        return;
+    }
+    c->pending = op->nsubs;
+    c->tasks++; /* hold the call: a task may end before the next one starts */
+    for (size_t i = 0; i < op->nsubs; i++) {
+        task_start(c, &op->subs[i]);
     }
     c->tasks--;
     call_maybe_end(c);
@@ -427,6 +431,8 @@ static void attempt_start(struct call *c)
     op_start(c);
 }
 
+static void on_call_timer(struct sim *sim, struct sim_event *ev);
+
 /* The attempt failed: retry after backoff + jitter, or the call fails. */
 static void attempt_failed(struct call *c, enum errkind err)
 {
@@ -434,6 +440,7 @@ static void attempt_failed(struct call *c, enum errkind err)
 
     if ((int64_t)c->tries < r->attempts) {
         c->state = CALL_BACKOFF;
+        sim_event_init(&c->timer, on_call_timer, c);
         sim_schedule_in(c->app->sim, &c->timer,
                         r->backoff + c->times[c->ep->ndraws + c->tries - 1]);
         return;
@@ -485,6 +492,7 @@ static void call_begin(struct call *c)
         c->state = CALL_RUNNING;
         c->tries = 1;
         a->m->attempts++;
+        sim_event_init(&c->timer, on_call_timer, c);
         sim_schedule_in(a->sim, &c->timer, c->times[c->ep->ndraws + retry_jitters(a)]);
         return;
     }
@@ -538,15 +546,32 @@ static sim_time think_before(const struct task *t)
     return t->times[k + t->pos - t->head - 1];
 }
 
+/* Only app and interactive operations use the task's timers (initialised for them only). */
+static bool task_timed(const struct task *t)
+{
+    return t->op->type == OP_APP || t->op->type == OP_INTERACTIVE;
+}
+
+static void expiry_cancel(struct task *t)
+{
+    if (t->op->type == OP_INTERACTIVE) {
+        sim_cancel(t->call->app->sim, &t->expiry);
+    }
+}
+
 static void task_maybe_end(struct task *t)
 {
     struct call *c = t->call;
 
-    if (!t->settled || t->conn || sim_event_is_pending(&t->timer)) {
+    if (!t->settled || t->conn || (task_timed(t) && sim_event_is_pending(&t->timer))) {
         return;
     }
-    assert(!sim_event_is_pending(&t->expiry) && !t->sending);
-    slab_free(&c->app->tasks, t);
+    assert(!t->sending && !(task_timed(t) && sim_event_is_pending(&t->expiry)));
+    if (t == &c->own) {
+        c->own_busy = false;
+    } else {
+        slab_free(&c->app->tasks, t);
+    }
     c->tasks--;
     call_maybe_end(c);
 }
@@ -563,7 +588,7 @@ static void task_release(struct task *t)
     struct pool_conn *conn = t->conn;
 
     t->conn = NULL;
-    sim_cancel(t->call->app->sim, &t->expiry);
+    expiry_cancel(t);
     cpool_release(conn);
 }
 
@@ -574,7 +599,7 @@ static void rollback(struct task *t)
 {
     struct stmt s = {0, false};
 
-    sim_cancel(t->call->app->sim, &t->expiry);
+    expiry_cancel(t);
     t->rolling_back = true;
     t->sending = true;
     cpool_query(t->conn, &s, on_result, t);
@@ -591,7 +616,7 @@ static void task_send(struct task *t)
         return;
     }
     if (t->pos + 1 == t->len) {
-        sim_cancel(t->call->app->sim, &t->expiry); /* COMMIT sent: too late to expire */
+        expiry_cancel(t); /* COMMIT sent: too late to expire */
     }
     t->sending = true;
     cpool_query(t->conn, &s, on_result, t);
@@ -601,11 +626,12 @@ static void task_send(struct task *t)
 static void conn_lost(struct task *t, enum errkind err)
 {
     struct pool_conn *conn = t->conn;
-    struct sim *sim = t->call->app->sim;
 
     t->conn = NULL;
-    sim_cancel(sim, &t->expiry);
-    sim_cancel(sim, &t->timer);
+    expiry_cancel(t);
+    if (task_timed(t)) {
+        sim_cancel(t->call->app->sim, &t->timer);
+    }
     cpool_discard(conn);
     if (!t->settled) {
         task_settle(t, t->expired ? ERRK_P2028 : err);
@@ -708,7 +734,7 @@ static void on_granted(struct pool_request *co, struct pool_conn *conn, enum err
 
 static struct task *task_new(struct call *c, const struct op_config *op)
 {
-    struct task *t = slab_alloc(&c->app->tasks);
+    struct task *t = c->own_busy ? slab_alloc(&c->app->tasks) : &c->own;
     bool pgb = pgbouncer_mode(c->app);
 
     t->call = c;
@@ -722,8 +748,11 @@ static struct task *task_new(struct call *c, const struct op_config *op)
     t->wrapped = op->type != OP_QUERY || pgb;
     t->head = t->wrapped ? 1 + (size_t)pgb : 0; /* BEGIN, and DEALLOCATE ALL (§1.5.2) */
     t->len = t->head + (size_t)op->statements + (size_t)t->wrapped;
-    sim_event_init(&t->timer, on_task_timer, t);
-    sim_event_init(&t->expiry, on_tx_expired, t);
+    if (task_timed(t)) {
+        sim_event_init(&t->timer, on_task_timer, t);
+        sim_event_init(&t->expiry, on_tx_expired, t);
+    }
+    c->own_busy |= t == &c->own;
     c->tasks++;
     return t;
 }
@@ -799,9 +828,9 @@ static void call_start(struct app *a, struct page *p, size_t ep, struct instance
     c->start = sim_now(a->sim);
     c->tries = 0;
     c->op = c->pending = c->tasks = 0;
+    c->own_busy = false;
     c->answered = false;
     draw_times(a, c);
-    sim_event_init(&c->timer, on_call_timer, c);
     sim_event_init(&c->timeout, on_request_timeout, c);
     if (a->x->app.request_timeout > 0) {
         sim_schedule_in(a->sim, &c->timeout, a->x->app.request_timeout);
