@@ -119,8 +119,7 @@ struct own_pool {
     struct cpool pool;
 };
 
-/* c->times holds ep->ndraws operation times, then this many retry jitters, then the cache latency.
- */
+/* c->times: ep->ndraws operation times, then this many retry jitters, then the cache latency. */
 static size_t retry_jitters(const struct app *a)
 {
     return (size_t)a->x->app.retry.attempts - 1;
