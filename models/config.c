@@ -137,49 +137,193 @@ static int load_length(struct experiment *x, const struct json_at *root, struct 
 
 /* ---- app and endpoints ---- */
 
-static const char *const op_keys[] = {"type", "statements", "server_time", NULL};
-static const char *const op_types[] = {"query", NULL};
+static const char *const op_types[] = {"query",    "transaction", "interactive",
+                                       "parallel", "app",         NULL};
+static const char *const query_keys[] = {"type", "statements", "server_time", NULL};
+static const char *const interactive_keys[] = {"type",    "statements", "server_time", "think_time",
+                                               "maxWait", "timeout",    NULL};
+static const char *const parallel_keys[] = {"type", "operations", NULL};
+static const char *const app_op_keys[] = {"type", "time", NULL};
+/* The keys of each operation type, in enum op_type order. */
+static const char *const *const op_keys[] = {query_keys, query_keys, interactive_keys,
+                                             parallel_keys, app_op_keys};
 
-static int load_op(struct op_config *op, const struct json_at *at, const char *ep_name, size_t i,
-                   const char *base_dir, struct err *e)
+/* Where an operation is: its endpoint (whose counters it advances) and position (i, or i.j). */
+struct op_site {
+    struct endpoint_config *ep;
+    const char *base_dir;
+    size_t i, j; /* operation i; its sub-operation j when nested */
+    bool nested;
+};
+
+/* "purpose:endpoint:i", or "purpose:endpoint:i.j" inside a parallel operation. */
+static char *op_stream(const char *purpose, const struct op_site *site)
+{
+    char buf[512];
+
+    if (site->nested) {
+        snprintf(buf, sizeof buf, "%s:%s:%zu.%zu", purpose, site->ep->name, site->i, site->j);
+    } else {
+        snprintf(buf, sizeof buf, "%s:%s:%zu", purpose, site->ep->name, site->i);
+    }
+    return xstrdup(buf);
+}
+
+static int req_get(const struct json_at *at, const char *key, struct json_at *v, struct err *e)
+{
+    if (json_get(at, key, v)) {
+        return 0;
+    }
+    err_at(e, at->path, "missing key \"%s\"", key);
+    return -1;
+}
+
+static int req_dist(const struct json_at *at, const char *key, const char *base_dir, struct dist *d,
+                    struct err *e)
+{
+    struct json_at v;
+
+    return req_get(at, key, &v, e) != 0 ? -1 : json_dist(&v, base_dir, d, e);
+}
+
+/* maxWait and timeout: Prisma's names, bare numbers in milliseconds, > 0. */
+static int load_tx_limits(struct op_config *op, const struct json_at *at, struct err *e)
+{
+    struct json_at v;
+
+    op->max_wait = SIM_MS(2000);
+    op->tx_timeout = SIM_MS(5000);
+    if (json_get(at, "maxWait", &v) &&
+        json_duration(&v, JSON_BARE_MS, 1, MAX_TIME, &op->max_wait, e) != 0) {
+        return -1;
+    }
+    if (json_get(at, "timeout", &v) &&
+        json_duration(&v, JSON_BARE_MS, 1, MAX_TIME, &op->tx_timeout, e) != 0) {
+        return -1;
+    }
+    return 0;
+}
+
+/* query, transaction, interactive: statements on one connection. */
+static int load_db_op(struct op_config *op, const struct json_at *at, const struct op_site *site,
+                      struct err *e)
+{
+    struct json_at v;
+
+    op->statements = 1;
+    if (opt_int(at, "statements", 1, 100000, &op->statements, e) != 0 ||
+        req_dist(at, "server_time", site->base_dir, &op->server_time, e) != 0) {
+        return -1;
+    }
+    op->stream = op_stream("server_time", site);
+    op->ndraws = (size_t)op->statements;
+    if (op->type != OP_INTERACTIVE) {
+        return 0;
+    }
+    dist_init_const(&op->think_time, 0);
+    if (json_get(at, "think_time", &v) && json_dist(&v, site->base_dir, &op->think_time, e) != 0) {
+        return -1;
+    }
+    op->think_stream = op_stream("think_time", site);
+    op->ndraws += (size_t)op->statements - 1; /* a think time between two statements */
+    return load_tx_limits(op, at, e);
+}
+
+static int load_op(struct op_config *op, const struct json_at *at, const struct op_site *site,
+                   struct err *e);
+
+/* parallel: Promise.all over its sub-operations. */
+static int load_parallel(struct op_config *op, const struct json_at *at, const struct op_site *site,
+                         struct err *e)
+{
+    struct json_at ops, sub;
+    struct op_site s = *site;
+
+    if (!json_get(at, "operations", &ops)) {
+        err_at(e, at->path, "missing key \"operations\"");
+        return -1;
+    }
+    if (json_expect_array(&ops, e) != 0) {
+        return -1;
+    }
+    if (json_size(&ops) == 0) {
+        err_at(e, ops.path, "must list at least one operation");
+        return -1;
+    }
+    op->subs = xcalloc(json_size(&ops), sizeof *op->subs);
+    op->first_draw = site->ep->ndraws;
+    for (size_t i = 0; i < json_size(&ops); i++) {
+        json_child(&ops, i, &sub, NULL);
+        op->nsubs = i + 1;
+        s.j = i;
+        s.nested = true;
+        if (load_op(&op->subs[i], &sub, &s, e) != 0) {
+            return -1;
+        }
+    }
+    op->ndraws = site->ep->ndraws - op->first_draw;
+    return 0;
+}
+
+static int load_op_type(struct op_config *op, const struct json_at *at, bool nested, struct err *e)
 {
     struct json_at v;
     int type = 0;
-    char stream[256];
 
-    if (json_expect_object(at, e) != 0 || json_check_keys(at, op_keys, e) != 0) {
+    if (json_expect_object(at, e) != 0) {
         return -1;
     }
     if (!json_get(at, "type", &v)) {
-        err_at(e, at->path, "missing key \"type\" (expected \"query\")");
+        err_at(e, at->path,
+               "missing key \"type\" (expected \"query\", \"transaction\", "
+               "\"interactive\", \"parallel\" or \"app\")");
         return -1;
     }
     if (json_enum(&v, op_types, &type, e) != 0) {
         return -1;
     }
+    if (nested && type == OP_PARALLEL) {
+        err_at(e, v.path,
+               "a parallel operation inside another one: list its operations in the "
+               "outer one (Promise.all of Promise.all runs the same)");
+        return -1;
+    }
     op->type = (enum op_type)type;
-    op->statements = 1;
-    if (opt_int(at, "statements", 1, 100000, &op->statements, e) != 0) {
+    return json_check_keys(at, op_keys[type], e);
+}
+
+static int load_op(struct op_config *op, const struct json_at *at, const struct op_site *site,
+                   struct err *e)
+{
+    struct endpoint_config *ep = site->ep;
+    int r;
+
+    if (load_op_type(op, at, site->nested, e) != 0) {
         return -1;
     }
-    if (!json_get(at, "server_time", &v)) {
-        err_at(e, at->path, "missing key \"server_time\"");
-        return -1;
+    if (op->type == OP_PARALLEL) {
+        return load_parallel(op, at, site, e);
     }
-    if (json_dist(&v, base_dir, &op->server_time, e) != 0) {
-        return -1;
+    if (op->type == OP_APP) {
+        r = req_dist(at, "time", site->base_dir, &op->time, e);
+        op->stream = op_stream("app_time", site);
+        op->ndraws = 1;
+    } else {
+        r = load_db_op(op, at, site, e);
     }
-    snprintf(stream, sizeof stream, "server_time:%s:%zu", ep_name, i);
-    op->stream = xstrdup(stream);
-    return 0;
+    op->leaf = ep->nleaves++;
+    op->first_draw = ep->ndraws;
+    ep->ndraws += op->ndraws;
+    return r;
 }
 
 static const char *const endpoint_keys[] = {"operations", NULL};
 
-static int load_endpoint(struct endpoint_config *ep, const struct json_at *at,
-                         const char *base_dir, struct err *e)
+static int load_endpoint(struct endpoint_config *ep, const struct json_at *at, const char *base_dir,
+                         struct err *e)
 {
     struct json_at ops, op;
+    struct op_site site = {ep, base_dir, 0, 0, false};
 
     if (json_expect_object(at, e) != 0 || json_check_keys(at, endpoint_keys, e) != 0) {
         return -1;
@@ -199,10 +343,10 @@ static int load_endpoint(struct endpoint_config *ep, const struct json_at *at,
     for (size_t i = 0; i < json_size(&ops); i++) {
         json_child(&ops, i, &op, NULL);
         ep->nops = i + 1;
-        if (load_op(&ep->ops[i], &op, ep->name, i, base_dir, e) != 0) {
+        site.i = i;
+        if (load_op(&ep->ops[i], &op, &site, e) != 0) {
             return -1;
         }
-        ep->nstmts += (size_t)ep->ops[i].statements;
     }
     return 0;
 }
@@ -232,8 +376,93 @@ static int load_endpoints(struct app_config *app, const struct json_at *at, cons
     return 0;
 }
 
-static const char *const app_keys[] = {"instances", "clients", "cores", "request_timeout",
-                                       "endpoints", NULL};
+static const char *const retry_keys[] = {"attempts", "backoff", "jitter", NULL};
+
+static int load_retry(struct retry_config *r, const struct json_at *app, struct err *e)
+{
+    struct json_at at, v;
+    int has = opt_object(app, "retry", retry_keys, &at, e);
+
+    if (has <= 0) {
+        return has;
+    }
+    if (!json_get(&at, "attempts", &v)) {
+        err_at(e, at.path, "missing key \"attempts\" (tries, the first included)");
+        return -1;
+    }
+    if (json_int(&v, 1, 1000, &r->attempts, e) != 0 ||
+        opt_dur(&at, "backoff", JSON_BARE_NONE, &r->backoff, e) != 0 ||
+        opt_dur(&at, "jitter", JSON_BARE_NONE, &r->jitter, e) != 0) {
+        return -1;
+    }
+    return dist_init_uniform(&r->jitter_dist, 0, r->jitter, at.path, e);
+}
+
+static const char *const cache_keys[] = {"hit_ratio", "latency", NULL};
+
+static int load_cache(struct cache_config *c, const struct json_at *app, const char *base_dir,
+                      struct err *e)
+{
+    struct json_at at, v;
+    int has = opt_object(app, "cache", cache_keys, &at, e);
+
+    if (has <= 0) {
+        return has;
+    }
+    c->enabled = true;
+    if (req_get(&at, "hit_ratio", &v, e) != 0 || json_double(&v, 0, 1, &c->hit_ratio, e) != 0) {
+        return -1;
+    }
+    return json_get(&at, "latency", &v) ? json_dist(&v, base_dir, &c->latency, e) : 0;
+}
+
+static const char *const serverless_keys[] = {"max_instances", "concurrency", "cold_start",
+                                              "idle_timeout",  "freeze",      NULL};
+
+static int load_serverless(struct serverless_config *c, const struct json_at *app,
+                           const char *base_dir, struct err *e)
+{
+    struct json_at at, v;
+    int has = opt_object(app, "serverless", serverless_keys, &at, e);
+
+    if (has <= 0) {
+        return has;
+    }
+    c->enabled = true;
+    if (req_get(&at, "max_instances", &v, e) != 0 ||
+        json_int(&v, 1, 1000000, &c->max_instances, e) != 0 ||
+        opt_int(&at, "concurrency", 1, 1000000, &c->concurrency, e) != 0 ||
+        req_dist(&at, "cold_start", base_dir, &c->cold_start, e) != 0 ||
+        req_get(&at, "idle_timeout", &v, e) != 0 ||
+        json_duration(&v, JSON_BARE_NONE, 0, MAX_TIME, &c->idle_timeout, e) != 0 ||
+        opt_bool(&at, "freeze", &c->freeze, e) != 0) {
+        return -1;
+    }
+    if (json_get(app, "instances", &v)) {
+        err_at(e, v.path, "does not apply with \"serverless\" (instances start on demand)");
+        return -1;
+    }
+    return 0;
+}
+
+static const char *const app_keys[] = {
+    "instances", "clients", "cores",      "request_timeout", "connection_per_request",
+    "retry",     "cache",   "serverless", "endpoints",       NULL};
+
+static void app_defaults(struct app_config *app)
+{
+    app->instances = 1;
+    app->clients = 1;
+    app->cores = 2;
+    app->request_timeout = 0;
+    app->connection_per_request = false;
+    app->retry.attempts = 1;
+    dist_init_const(&app->retry.jitter_dist, 0);
+    dist_init_const(&app->cache.latency, 0);
+    app->serverless.concurrency = 1;
+    app->serverless.freeze = true;
+    dist_init_const(&app->serverless.cold_start, 0);
+}
 
 static int load_app(struct app_config *app, const struct json_at *root, const char *base_dir,
                     struct err *e)
@@ -241,10 +470,7 @@ static int load_app(struct app_config *app, const struct json_at *root, const ch
     struct json_at at, eps;
     int r = opt_object(root, "app", app_keys, &at, e);
 
-    app->instances = 1;
-    app->clients = 1;
-    app->cores = 2;
-    app->request_timeout = 0;
+    app_defaults(app);
     if (r <= 0) {
         if (r == 0) {
             err_at(e, root->path, "missing key \"app\" (its \"endpoints\" are required)");
@@ -254,7 +480,10 @@ static int load_app(struct app_config *app, const struct json_at *root, const ch
     if (opt_int(&at, "instances", 1, 100000, &app->instances, e) != 0 ||
         opt_int(&at, "clients", 1, 10000, &app->clients, e) != 0 ||
         opt_int(&at, "cores", 1, 4096, &app->cores, e) != 0 ||
-        opt_dur(&at, "request_timeout", JSON_BARE_NONE, &app->request_timeout, e) != 0) {
+        opt_dur(&at, "request_timeout", JSON_BARE_NONE, &app->request_timeout, e) != 0 ||
+        opt_bool(&at, "connection_per_request", &app->connection_per_request, e) != 0 ||
+        load_retry(&app->retry, &at, e) != 0 || load_cache(&app->cache, &at, base_dir, e) != 0 ||
+        load_serverless(&app->serverless, &at, base_dir, e) != 0) {
         return -1;
     }
     if (!json_get(&at, "endpoints", &eps)) {
@@ -262,6 +491,36 @@ static int load_app(struct app_config *app, const struct json_at *root, const ch
         return -1;
     }
     return load_endpoints(app, &eps, base_dir, e);
+}
+
+static void op_fini(struct op_config *op)
+{
+    for (size_t i = 0; i < op->nsubs; i++) {
+        op_fini(&op->subs[i]);
+    }
+    free(op->subs);
+    dist_fini(&op->server_time);
+    dist_fini(&op->think_time);
+    dist_fini(&op->time);
+    free(op->stream);
+    free(op->think_stream);
+}
+
+static void app_config_fini(struct app_config *app)
+{
+    for (size_t i = 0; i < app->nendpoints; i++) {
+        struct endpoint_config *ep = &app->endpoints[i];
+
+        for (size_t j = 0; j < ep->nops; j++) {
+            op_fini(&ep->ops[j]);
+        }
+        free(ep->ops);
+        free(ep->name);
+    }
+    free(app->endpoints);
+    dist_fini(&app->retry.jitter_dist);
+    dist_fini(&app->cache.latency);
+    dist_fini(&app->serverless.cold_start);
 }
 
 /* ---- workload ---- */
@@ -928,17 +1187,7 @@ int experiment_load(struct experiment *x, const struct cJSON *doc, const char *b
 
 void experiment_fini(struct experiment *x)
 {
-    for (size_t i = 0; i < x->app.nendpoints; i++) {
-        struct endpoint_config *ep = &x->app.endpoints[i];
-
-        for (size_t j = 0; j < ep->nops; j++) {
-            dist_fini(&ep->ops[j].server_time);
-            free(ep->ops[j].stream);
-        }
-        free(ep->ops);
-        free(ep->name);
-    }
-    free(x->app.endpoints);
+    app_config_fini(&x->app);
     for (size_t i = 0; i < x->workload.npages; i++) {
         free(x->workload.pages[i].name);
         free(x->workload.pages[i].endpoints);
@@ -998,26 +1247,78 @@ static cJSON *dist_json(const struct dist *d)
     return o;
 }
 
+static cJSON *op_json(const struct op_config *op)
+{
+    cJSON *o = cJSON_CreateObject(), *subs;
+
+    cJSON_AddStringToObject(o, "type", op_types[op->type]);
+    switch (op->type) {
+    case OP_QUERY:
+    case OP_TRANSACTION:
+    case OP_INTERACTIVE:
+        cJSON_AddNumberToObject(o, "statements", (double)op->statements);
+        cJSON_AddItemToObject(o, "server_time", dist_json(&op->server_time));
+        if (op->type == OP_INTERACTIVE) {
+            cJSON_AddItemToObject(o, "think_time", dist_json(&op->think_time));
+            add_dur(o, "maxWait", op->max_wait);
+            add_dur(o, "timeout", op->tx_timeout);
+        }
+        break;
+    case OP_PARALLEL:
+        subs = cJSON_AddArrayToObject(o, "operations");
+        for (size_t i = 0; i < op->nsubs; i++) {
+            cJSON_AddItemToArray(subs, op_json(&op->subs[i]));
+        }
+        break;
+    case OP_APP:
+        cJSON_AddItemToObject(o, "time", dist_json(&op->time));
+        break;
+    }
+    return o;
+}
+
+/* retry, cache and serverless, when they are in use. */
+static void app_features_json(const struct app_config *app, cJSON *o)
+{
+    cJSON *f;
+
+    cJSON_AddBoolToObject(o, "connection_per_request", app->connection_per_request);
+    f = cJSON_AddObjectToObject(o, "retry");
+    cJSON_AddNumberToObject(f, "attempts", (double)app->retry.attempts);
+    add_dur(f, "backoff", app->retry.backoff);
+    add_dur(f, "jitter", app->retry.jitter);
+    if (app->cache.enabled) {
+        f = cJSON_AddObjectToObject(o, "cache");
+        cJSON_AddNumberToObject(f, "hit_ratio", app->cache.hit_ratio);
+        cJSON_AddItemToObject(f, "latency", dist_json(&app->cache.latency));
+    }
+    if (app->serverless.enabled) {
+        f = cJSON_AddObjectToObject(o, "serverless");
+        cJSON_AddNumberToObject(f, "max_instances", (double)app->serverless.max_instances);
+        cJSON_AddNumberToObject(f, "concurrency", (double)app->serverless.concurrency);
+        cJSON_AddItemToObject(f, "cold_start", dist_json(&app->serverless.cold_start));
+        add_dur(f, "idle_timeout", app->serverless.idle_timeout);
+        cJSON_AddBoolToObject(f, "freeze", app->serverless.freeze);
+    }
+}
+
 static cJSON *app_json(const struct app_config *app)
 {
     cJSON *o = cJSON_CreateObject(), *eps = cJSON_AddObjectToObject(o, "endpoints");
 
-    cJSON_AddNumberToObject(o, "instances", (double)app->instances);
+    if (!app->serverless.enabled) {
+        cJSON_AddNumberToObject(o, "instances", (double)app->instances);
+    }
     cJSON_AddNumberToObject(o, "clients", (double)app->clients);
     cJSON_AddNumberToObject(o, "cores", (double)app->cores);
     add_dur(o, "request_timeout", app->request_timeout);
+    app_features_json(app, o);
     for (size_t i = 0; i < app->nendpoints; i++) {
         cJSON *ops = cJSON_AddArrayToObject(cJSON_AddObjectToObject(eps, app->endpoints[i].name),
                                             "operations");
 
         for (size_t j = 0; j < app->endpoints[i].nops; j++) {
-            const struct op_config *op = &app->endpoints[i].ops[j];
-            cJSON *oj = cJSON_CreateObject();
-
-            cJSON_AddStringToObject(oj, "type", "query");
-            cJSON_AddNumberToObject(oj, "statements", (double)op->statements);
-            cJSON_AddItemToObject(oj, "server_time", dist_json(&op->server_time));
-            cJSON_AddItemToArray(ops, oj);
+            cJSON_AddItemToArray(ops, op_json(&app->endpoints[i].ops[j]));
         }
     }
     return o;

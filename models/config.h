@@ -24,20 +24,32 @@
 
 struct cJSON;
 
-enum op_type { OP_QUERY };
+/* Operations of an endpoint (DESIGN.md §4 "Operations"; reference/domain.md §1.4). */
+enum op_type { OP_QUERY, OP_TRANSACTION, OP_INTERACTIVE, OP_PARALLEL, OP_APP };
 
 struct op_config {
     enum op_type type;
-    int64_t statements;     /* statements of one Prisma operation, >= 1 */
-    struct dist server_time; /* server time of each statement (ns) */
-    char *stream;           /* random stream name of its server times (owned) */
+    int64_t statements;      /* query, transaction, interactive: statements, >= 1 */
+    struct dist server_time; /* time of each statement at PostgreSQL (ns) */
+    struct dist think_time;  /* interactive: app time between two statements (ns) */
+    struct dist time;        /* app: the work's duration (ns) */
+    sim_time max_wait;       /* interactive: limit on acquiring the connection, P2028 (ns) */
+    sim_time tx_timeout;     /* interactive: lifetime of the transaction, P2028 (ns) */
+    size_t nsubs;
+    struct op_config *subs; /* parallel: the sub-operations, started at once (owned) */
+    char *stream;           /* stream of its server times, or of its app time (owned) */
+    char *think_stream;     /* interactive: stream of its think times (owned) */
+    size_t leaf;            /* operations other than parallel: index among the endpoint's */
+    size_t first_draw;      /* its first drawn time in a call's draws */
+    size_t ndraws;          /* times it draws per call */
 };
 
 struct endpoint_config {
-    char *name;             /* as written in app.endpoints (owned) */
+    char *name; /* as written in app.endpoints (owned) */
     size_t nops;
-    struct op_config *ops;  /* in order (owned) */
-    size_t nstmts;          /* statements per call: sum over the operations */
+    struct op_config *ops; /* in order (owned) */
+    size_t nleaves;        /* operations other than parallel, sub-operations included */
+    size_t ndraws;         /* times drawn per call: sum over the operations */
 };
 
 struct page_config {
@@ -69,15 +81,40 @@ struct workload_config {
     double total_weight;       /* sum of the weights */
 };
 
+struct retry_config {
+    int64_t attempts;        /* tries including the first; 1 = no retry */
+    sim_time backoff;        /* pause before each retry (ns) */
+    sim_time jitter;         /* plus uniform(0, jitter) (ns) */
+    struct dist jitter_dist; /* that uniform distribution */
+};
+
+struct cache_config {
+    bool enabled;
+    double hit_ratio;    /* share of calls answered from the cache, 0..1 */
+    struct dist latency; /* a hit's answer time (ns) */
+};
+
+struct serverless_config {
+    bool enabled;
+    int64_t max_instances;  /* warm instances (starting or ready) at most */
+    int64_t concurrency;    /* calls an instance serves at once */
+    struct dist cold_start; /* an instance's start, before its first call (ns) */
+    sim_time idle_timeout;  /* an instance idle this long is frozen (ns) */
+    bool freeze;            /* true: a frozen instance keeps its connections open */
+};
+
 struct app_config {
-    int64_t instances;      /* app processes; pages go round-robin */
-    int64_t clients;        /* PrismaClient instances per process: endpoint i uses i mod clients */
-    int64_t cores;          /* host cores: Prisma's default connection_limit */
-    sim_time request_timeout; /* 0 = none (ns) */
+    int64_t instances; /* app processes; pages go round-robin */
+    int64_t clients;   /* PrismaClient instances per process: endpoint i uses i mod clients */
+    int64_t cores;     /* host cores: Prisma's default connection_limit */
+    sim_time request_timeout;    /* 0 = none (ns) */
+    bool connection_per_request; /* each call has a pool of its own, closed when it ends */
+    struct retry_config retry;
+    struct cache_config cache;
+    struct serverless_config serverless;
     size_t nendpoints;
     struct endpoint_config *endpoints; /* in file order (owned) */
 };
-
 
 struct client_pool_config {
     enum client_pool_kind kind;

@@ -107,6 +107,21 @@ void cpool_discard(struct pool_conn *c)
     }
 }
 
+void cpool_close_idle(struct cpool *cp)
+{
+    switch (cp->kind) {
+    case CPOOL_PRISMA_V6:
+        prisma_close_idle(&cp->u.prisma);
+        break;
+    case CPOOL_PG_POOL:
+        pgpool_close_idle(&cp->u.pgpool);
+        break;
+    case CPOOL_DEDICATED:
+        ded_close_idle(&cp->u.ded);
+        break;
+    }
+}
+
 int64_t cpool_open(const struct cpool *cp)
 {
     switch (cp->kind) {

@@ -56,6 +56,13 @@ void cpool_release(struct pool_conn *c);
 /* Drop a checked-out connection whose answer was LINK_FATAL. */
 void cpool_discard(struct pool_conn *c);
 
+/*
+ * Close every idle connection: the app's $disconnect() when no operation is
+ * running (a call's own pool at its end, a serverless instance that shuts
+ * down).  Connections checked out or opening are left alone.
+ */
+void cpool_close_idle(struct cpool *cp);
+
 /* Connections open (any state). */
 int64_t cpool_open(const struct cpool *cp);
 

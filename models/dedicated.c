@@ -182,6 +182,18 @@ void ded_discard(struct ded_conn *c)
     serve(c->pool, c);
 }
 
+void ded_close_idle(struct dedicated *d)
+{
+    struct list_node *n;
+
+    while ((n = list_first(&d->idle)) != NULL) {
+        struct ded_conn *c = container_of(n, struct ded_conn, node);
+
+        link_close(&c->link);
+        conn_lost(d, c);
+    }
+}
+
 void ded_init(struct dedicated *d, struct sim *sim, struct metrics *m, const struct upstream *up,
               sim_time rtt, int handshake_rtts)
 {

@@ -79,6 +79,9 @@ void ded_release(struct ded_conn *c);
 /* Drop a busy connection the server closed; the user's next checkout opens it again. */
 void ded_discard(struct ded_conn *c);
 
+/* Close every idle connection (the app's shutdown with nothing running). */
+void ded_close_idle(struct dedicated *d);
+
 /* Connections open (connecting, idle or busy). */
 int64_t ded_open(const struct dedicated *d);
 

@@ -22,6 +22,7 @@ enum {
     M_SERVER_CONN_UTIL, M_SERVER_HOLD_MEAN, M_SERVER_CONNS_PEAK, M_CLIENT_CONNS_PEAK,
     M_DB_ACTIVE_MEAN,
     M_EVENTS,
+    M_COLD_STARTS, M_INSTANCES_PEAK,
     M__COUNT
 };
 
@@ -86,6 +87,8 @@ static const struct runner_metric columns[M__COUNT] = {
     [M_CLIENT_CONNS_PEAK] = {"client_conns_peak", MAX},
     [M_DB_ACTIVE_MEAN] = {"db_active_mean", MEAN},
     [M_EVENTS] = {"events", MEAN},
+    [M_COLD_STARTS] = {"cold_starts", MEAN},
+    [M_INSTANCES_PEAK] = {"instances_peak", MAX},
 };
 
 static const char *const series[SER__COUNT] = {
@@ -139,13 +142,14 @@ void metrics_init(struct metrics *m, struct hist **hists)
     stat_level_init(&m->server_conns, 0, 0);
     stat_level_init(&m->client_conns, 0, 0);
     stat_level_init(&m->db_active, 0, 0);
+    stat_level_init(&m->instances, 0, 0);
 }
 
 void metrics_reset(struct metrics *m, sim_time now)
 {
     m->window_start = now;
     m->pages = m->page_errors = m->requests = m->ok = m->errors = 0;
-    m->attempts = m->cache_hits = m->tx_done = m->pooler_waited = 0;
+    m->attempts = m->cache_hits = m->tx_done = m->pooler_waited = m->cold_starts = 0;
     memset(m->errors_by_kind, 0, sizeof m->errors_by_kind);
     for (int i = 0; i < SER__COUNT; i++) {
         hist_init(m->h[i]);
@@ -159,6 +163,7 @@ void metrics_reset(struct metrics *m, sim_time now)
         stat_level_reset(&m->server_conns, now);
         stat_level_reset(&m->client_conns, now);
         stat_level_reset(&m->db_active, now);
+        stat_level_reset(&m->instances, now);
     }
 }
 
@@ -238,6 +243,8 @@ static void resource_values(const struct metrics *m, sim_time now, double *out)
     out[M_CLIENT_CONNS_PEAK] = (double)m->client_conns.peak;
     out[M_DB_ACTIVE_MEAN] = stat_level_mean(&m->db_active, now);
     out[M_EVENTS] = (double)m->events;
+    out[M_COLD_STARTS] = (double)m->cold_starts;
+    out[M_INSTANCES_PEAK] = (double)m->instances.peak;
 }
 
 void metrics_values(const struct metrics *m, sim_time now, double *out)

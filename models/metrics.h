@@ -37,6 +37,7 @@ struct metrics {
     uint64_t pages, page_errors, requests, ok, errors, attempts, cache_hits, tx_done;
     uint64_t errors_by_kind[ERRK__COUNT];
     uint64_t events;            /* engine events of the whole replication (set at the end) */
+    uint64_t cold_starts;       /* serverless instances started */
     struct hist *h[SER__COUNT]; /* borrowed from the runner */
     struct stat_acc pool_wait;  /* ns, zeros included */
     struct stat_acc pooler_wait; /* ns, zeros included */
@@ -47,6 +48,7 @@ struct metrics {
     struct stat_level server_conns; /* server connections open (pooler) or backends (direct) */
     struct stat_level client_conns; /* client connections at the pooler (or backends, direct) */
     struct stat_level db_active;    /* statements running at PostgreSQL */
+    struct stat_level instances;    /* app instances warm: starting or ready, not frozen */
 };
 
 /* The metric columns and the histogram series names. */

@@ -291,6 +291,18 @@ void pgpool_discard(struct pgpool_conn *c)
     remove_client(c->pool, c);
 }
 
+void pgpool_close_idle(struct pgpool *pool)
+{
+    struct list_node *n;
+
+    while ((n = list_first(&pool->idle)) != NULL) {
+        struct pgpool_conn *c = container_of(n, struct pgpool_conn, node);
+
+        link_close(&c->link);
+        conn_destroy(pool, c);
+    }
+}
+
 void pgpool_init(struct pgpool *pool, struct sim *sim, const struct pgpool_config *cfg,
                  struct metrics *m, const struct upstream *up, sim_time rtt, int handshake_rtts)
 {

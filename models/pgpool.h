@@ -103,6 +103,9 @@ void pgpool_release(struct pgpool_conn *c);
 /* Drop a busy client the server closed. */
 void pgpool_discard(struct pgpool_conn *c);
 
+/* Close every idle client (the app's shutdown with nothing running). */
+void pgpool_close_idle(struct pgpool *pool);
+
 /* Clients (any state). */
 int64_t pgpool_open(const struct pgpool *pool);
 

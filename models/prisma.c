@@ -237,26 +237,29 @@ static void on_pool_timeout(struct sim *sim, struct sim_event *ev)
     struct pool_request *co = ev->ctx;
     struct prisma *pool = co->pool;
     struct prisma_conn *c = co->opening;
+    enum errkind err = pool_request_timeout_err(co, pool->cfg->pool_timeout, ERRK_P2024);
 
     (void)sim;
     if (c) {
-        open_failed(pool, c, ERRK_P2024, true);
+        open_failed(pool, c, err, true);
         return;
     }
     list_remove(&pool->waiters, &co->node); /* still waiting for a permit */
-    finish(pool, co, NULL, ERRK_P2024);
+    finish(pool, co, NULL, err);
 }
 
 void prisma_checkout(struct prisma *pool, struct pool_request *co, pool_granted_fn *granted)
 {
+    sim_time limit = pool_request_limit(co, pool->cfg->pool_timeout);
+
     co->pool = pool;
     co->start = sim_now(pool->sim);
     co->opening = NULL;
     co->granted = granted;
     list_node_init(&co->node);
     sim_event_init(&co->timer, on_pool_timeout, co);
-    if (pool->cfg->pool_timeout > 0) {
-        sim_schedule_in(pool->sim, &co->timer, pool->cfg->pool_timeout);
+    if (limit > 0) {
+        sim_schedule_in(pool->sim, &co->timer, limit);
     }
     if (pool->permits < pool->cfg->connection_limit) {
         acquire(pool, co);
@@ -297,6 +300,18 @@ void prisma_discard(struct prisma_conn *c)
     link_close(&c->link);
     conn_destroy(pool, c);
     permit_release(pool);
+}
+
+void prisma_close_idle(struct prisma *pool)
+{
+    struct list_node *n;
+
+    while ((n = list_first(&pool->idle)) != NULL) {
+        struct prisma_conn *c = container_of(n, struct prisma_conn, node);
+
+        link_close(&c->link);
+        conn_destroy(pool, c);
+    }
 }
 
 void prisma_init(struct prisma *pool, struct sim *sim, const struct prisma_config *cfg,

@@ -10,12 +10,13 @@
  * (mobc validates every connection it pops); with idle_reaper "periodic" a
  * cleaner also closes such connections while they sit idle.
  * pool_timeout covers waiting for a permit AND opening the connection (P2024);
- * connect_timeout covers the opening only (P1001).  A connect abandoned by
- * either timer is withdrawn at both ends.  socket_timeout limits each
- * statement from its send to its answer: past it the statement fails with
- * P1008 and the connection is dropped (the answer is a LINK_FATAL, so the
- * app discards it).  A connection the server closed is discarded and its
- * permit returned.
+ * connect_timeout covers the opening only (P1001); a requester may set a
+ * shorter limit of its own, with its own error (an interactive transaction's
+ * maxWait, P2028; pool.h).  A connect abandoned by either timer is withdrawn
+ * at both ends.  socket_timeout limits each statement from its send to its
+ * answer: past it the statement fails with P1008 and the connection is
+ * dropped (the answer is a LINK_FATAL, so the app discards it).  A
+ * connection the server closed is discarded and its permit returned.
  *
  * The periodic cleaner ticks every PRISMA_REAPER_PERIOD_NS on a grid that
  * starts when the pool is created, and closes every idle connection whose
@@ -116,6 +117,9 @@ void prisma_release(struct prisma_conn *c);
 
 /* Drop a busy connection that failed (server closed it, P1008); its permit returns to the pool. */
 void prisma_discard(struct prisma_conn *c);
+
+/* Close every idle connection ($disconnect() with nothing running). */
+void prisma_close_idle(struct prisma *pool);
 
 /* Open connections (any state). */
 int64_t prisma_open(const struct prisma *pool);

@@ -732,7 +732,6 @@ END_TEST
 static const char *broken_model(const struct rig *r)
 {
     const struct app *a = &r->s.app;
-    size_t npools = (size_t)(r->x.app.instances * r->x.app.clients);
 
     if (!pgb_check(&r->s.pgb) || pgb_servers(&r->s.pgb) > 5) {
         return "pgbouncer";
@@ -740,12 +739,7 @@ static const char *broken_model(const struct rig *r)
     if (!pg_check(&r->s.pg) || pg_backends(&r->s.pg) > 5) {
         return "postgres";
     }
-    for (size_t i = 0; i < npools; i++) {
-        if (!cpool_check(&a->pools[i])) {
-            return "client pool";
-        }
-    }
-    return NULL;
+    return app_check(a) ? NULL : "app or client pool";
 }
 
 /* rig_up, with the workload's random arrivals. */

@@ -39,11 +39,19 @@
     "\"app\": {\"endpoints\": {"                                                                   \
     "\"a\": {\"operations\": [{\"type\": \"query\", \"server_time\": \"" t "\"}]}}},"
 
+/* Pool i of the app, as instance i / clients, client i mod clients. */
+static struct cpool *pool_at(struct app *a, size_t i)
+{
+    size_t clients = (size_t)a->x->app.clients;
+
+    return app_client_pool(a, i / clients, i % clients);
+}
+
 /* Run to t, then check the app's first pool. */
 static void run_to(struct rig *r, sim_time t)
 {
     rig_run_to(r, t);
-    ck_assert(cpool_check(&r->s.app.pools[0]));
+    ck_assert(cpool_check(pool_at(&r->s.app, 0)));
 }
 
 /* Load the page made of the endpoints named in names ("a", "ab", ...) for user. */
@@ -117,6 +125,8 @@ static void checkout(struct rig *r, struct cpool *cp, struct probe *p, uint64_t 
     p->err = ERRK_NONE;
     p->serial = 0;
     p->co.user = user;
+    p->co.max_wait = 0;
+    p->co.max_wait_err = ERRK_NONE;
     cpool_checkout(cp, &p->co, on_probe_granted);
 }
 
@@ -350,12 +360,12 @@ START_TEST(prisma_socket_timeout_fails_the_statement_with_p1008_and_drops_the_co
     rig_load(&r, "a");
     run_to(&r, SIM_S(2));
     ck_assert_int_eq(rig_only_latency(&r, SER_ERRORS + ERRK_P1008), SIM_MS(1030));
-    ck_assert_int_eq(cpool_open(&r.s.app.pools[0]), 0);
+    ck_assert_int_eq(cpool_open(pool_at(&r.s.app, 0)), 0);
     ck_assert_int_eq(pg_backends(&r.s.pg), 0);
     rig_load(&r, "b"); /* shorter than socket_timeout: a new connection, then success */
     run_to(&r, SIM_S(4));
     ck_assert_int_eq(rig_only_latency(&r, SER_OK), SIM_MS(30 + 10 + 500));
-    ck_assert_uint_eq(r.s.app.pools[0].u.prisma.opened, 2);
+    ck_assert_uint_eq(pool_at(&r.s.app, 0)->u.prisma.opened, 2);
     rig_down(&r);
 }
 END_TEST
@@ -376,9 +386,9 @@ START_TEST(prisma_periodic_idle_reaper_closes_expired_idle_connections)
                                "\"postgres\": {\"backend_start\": \"0s\"}}");
     rig_load(&r, "a");
     run_to(&r, SIM_S(4) - 1);
-    ck_assert_int_eq(cpool_open(&r.s.app.pools[0]), 1);
+    ck_assert_int_eq(cpool_open(pool_at(&r.s.app, 0)), 1);
     run_to(&r, SIM_S(4));
-    ck_assert_int_eq(cpool_open(&r.s.app.pools[0]), 0);
+    ck_assert_int_eq(cpool_open(pool_at(&r.s.app, 0)), 0);
     ck_assert_int_eq(pg_backends(&r.s.pg), 0);
     rig_down(&r);
 
@@ -388,12 +398,12 @@ START_TEST(prisma_periodic_idle_reaper_closes_expired_idle_connections)
     run_to(&r, SIM_S(3));
     rig_load(&r, "a"); /* idle exactly 2 s: not expired (strictly longer is), reused */
     run_to(&r, SIM_S(10));
-    ck_assert_uint_eq(r.s.app.pools[0].u.prisma.opened, 1);
-    ck_assert_int_eq(cpool_open(&r.s.app.pools[0]), 1);
+    ck_assert_uint_eq(pool_at(&r.s.app, 0)->u.prisma.opened, 1);
+    ck_assert_int_eq(cpool_open(pool_at(&r.s.app, 0)), 1);
     ck_assert_int_eq(pg_backends(&r.s.pg), 1);
     rig_load(&r, "a"); /* idle since 4 s: expired, replaced at checkout */
     run_to(&r, SIM_S(20));
-    ck_assert_uint_eq(r.s.app.pools[0].u.prisma.opened, 2);
+    ck_assert_uint_eq(pool_at(&r.s.app, 0)->u.prisma.opened, 2);
     ck_assert_int_eq(pg_backends(&r.s.pg), 1);
     rig_down(&r);
 }
@@ -411,7 +421,7 @@ START_TEST(prisma_idle_lifetime_zero_never_expires)
     run_to(&r, SIM_S(1000));
     rig_load(&r, "a");
     run_to(&r, SIM_S(2000));
-    ck_assert_uint_eq(r.s.app.pools[0].u.prisma.opened, 1);
+    ck_assert_uint_eq(pool_at(&r.s.app, 0)->u.prisma.opened, 1);
     ck_assert_uint_eq(r.s.m.ok, 2);
     rig_down(&r);
 }
@@ -479,7 +489,7 @@ START_TEST(pg_pool_slow_connect_fails_with_pg_connection_timeout)
     run_to(&r, SIM_S(1));
     ck_assert_int_eq(rig_only_latency(&r, SER_ERRORS + ERRK_PG_CONNECTION_TIMEOUT), SIM_S(1));
     ck_assert_int_eq(pg_backends(&r.s.pg), 0);
-    ck_assert_int_eq(cpool_open(&r.s.app.pools[0]), 0);
+    ck_assert_int_eq(cpool_open(pool_at(&r.s.app, 0)), 0);
     run_to(&r, SIM_S(10));
     ck_assert_uint_eq(r.s.m.errors, 1);
     rig_down(&r);
@@ -615,10 +625,10 @@ START_TEST(pg_pool_idle_timeout_closes_an_idle_client)
     run_to(&r, SIM_S(5));
     rig_load(&r, "a");
     run_to(&r, SIM_S(16) - 1);
-    ck_assert_int_eq(cpool_open(&r.s.app.pools[0]), 1);
-    ck_assert_uint_eq(r.s.app.pools[0].u.pgpool.opened, 1);
+    ck_assert_int_eq(cpool_open(pool_at(&r.s.app, 0)), 1);
+    ck_assert_uint_eq(pool_at(&r.s.app, 0)->u.pgpool.opened, 1);
     run_to(&r, SIM_S(16));
-    ck_assert_int_eq(cpool_open(&r.s.app.pools[0]), 0);
+    ck_assert_int_eq(cpool_open(pool_at(&r.s.app, 0)), 0);
     ck_assert_int_eq(pg_backends(&r.s.pg), 0);
     rig_down(&r);
 }
@@ -643,7 +653,7 @@ START_TEST(pg_pool_checks_out_per_statement_outside_transactions)
 
     rig_up(&r,
            HEAD APP_TWO_STMTS PG_POOL(", \"max\": 1") "\"postgres\": {\"backend_start\": \"0s\"}}");
-    ck_assert(cpool_per_statement(&r.s.app.pools[0]));
+    ck_assert(cpool_per_statement(pool_at(&r.s.app, 0)));
     rig_load(&r, "ab");
     run_to(&r, SIM_S(1));
     ck_assert_int_eq(r.h[SER_OK].min, SIM_MS(300));
@@ -653,7 +663,7 @@ START_TEST(pg_pool_checks_out_per_statement_outside_transactions)
 
     rig_up(&r, HEAD APP_TWO_STMTS "\"client_pool\": {\"connection_limit\": 1},"
                                   "\"postgres\": {\"backend_start\": \"0s\"}}");
-    ck_assert(!cpool_per_statement(&r.s.app.pools[0]));
+    ck_assert(!cpool_per_statement(pool_at(&r.s.app, 0)));
     rig_load(&r, "ab");
     run_to(&r, SIM_S(1));
     ck_assert_int_eq(r.h[SER_OK].min, SIM_MS(200));
@@ -819,16 +829,16 @@ START_TEST(dedicated_app_routes_every_call_to_its_users_connection)
            "\"a\": {\"operations\": [{\"type\": \"query\", \"server_time\": \"100ms\"}]},"
            "\"b\": {\"operations\": [{\"type\": \"query\", \"server_time\": \"100ms\"}]}}},"
            "\"postgres\": {\"backend_start\": \"10ms\"}}");
-    ck_assert(cpool_is_per_user(&r.s.app.pools[0]));
+    ck_assert(cpool_is_per_user(pool_at(&r.s.app, 0)));
     load_for(&r, "ab", 0);
     load_for(&r, "ab", 1);
     run_to(&r, SIM_S(1));
     ck_assert_uint_eq(r.h[SER_OK].n, 4);
     ck_assert_int_eq(r.h[SER_OK].min, SIM_MS(110));
     ck_assert_int_eq(r.h[SER_OK].max, SIM_MS(210));
-    ck_assert_int_eq(cpool_open(&r.s.app.pools[0]), 2);
+    ck_assert_int_eq(cpool_open(pool_at(&r.s.app, 0)), 2);
     for (size_t i = 1; i < 4; i++) {
-        ck_assert_int_eq(cpool_open(&r.s.app.pools[i]), 0);
+        ck_assert_int_eq(cpool_open(pool_at(&r.s.app, i)), 0);
     }
     load_for(&r, "ab", 0);
     run_to(&r, SIM_S(2));
@@ -1020,7 +1030,7 @@ static void busy_run(struct rig *r)
     for (sim_time t = 0; t <= SIM_S(2); t += SIM_US(50)) {
         sim_run_until(r->s.sim, t);
         for (size_t k = 0; k < 4; k++) {
-            ck_assert(cpool_check(&r->s.app.pools[k]));
+            ck_assert(cpool_check(pool_at(&r->s.app, k)));
         }
         ck_assert(pg_check(&r->s.pg));
     }
@@ -1083,7 +1093,7 @@ START_TEST(busy_dedicated_keeps_its_invariants)
     ck_assert_uint_gt(r.s.m.errors_by_kind[ERRK_53300], 0); /* 8 users, 5 slots */
     /* the first five connections keep the five slots for the whole run */
     ck_assert_uint_eq(
-        list_count(&r.s.app.pools[0].u.ded.idle) + list_count(&r.s.app.pools[0].u.ded.busy), 5);
+        list_count(&pool_at(&r.s.app, 0)->u.ded.idle) + list_count(&pool_at(&r.s.app, 0)->u.ded.busy), 5);
     ck_assert_int_eq(pg_backends(&r.s.pg), 5);
     rig_down(&r);
 }
