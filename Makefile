@@ -39,7 +39,7 @@ BENCH_SRC := $(wildcard tests/bench/*.c)
 BENCH_BIN := $(BENCH_SRC:tests/bench/%.c=$(B)/bench/%)
 
 .PHONY: all deps run plots check check-unit check-scripts sanitize valgrind bench clean format \
-        format-check check-layers fuzz fuzz-run
+        format-check check-layers fuzz fuzz-run paranoid
 
 all: $(B)/poolsim $(B)/check_all $(BENCH_BIN)
 
@@ -133,6 +133,11 @@ valgrind: $(B)/check_all $(B)/poolsim
 
 bench: $(BENCH_BIN) $(B)/poolsim
 	@bash tests/bench/run.sh "$(B)" "$(SHARED)"
+
+# Every run checks every model's invariants after every event (slow; for hunting bugs).
+paranoid: deps
+	$(MAKE) B=build-paranoid CFLAGS="-g -DPOOLSIM_PARANOID" build-paranoid/poolsim
+	build-paranoid/poolsim run tests/data/determinism.json --quiet --out build-paranoid/run
 
 format:
 	clang-format -i sim/*.[ch] models/*.[ch] tests/*.[ch] tests/bench/*.c

@@ -7,6 +7,7 @@
 #include "models/scenario.h"
 
 #include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 
 #include "models/app.h"
@@ -80,12 +81,48 @@ void scn_fini(struct scenario *s)
     sim_free(s->sim);
 }
 
+bool scn_check(const struct scenario *s)
+{
+    bool ok = pg_check(&s->pg) && app_check(&s->app);
+
+    switch (s->x->pooler.kind) {
+    case POOLER_DIRECT:
+        break;
+    case POOLER_PGBOUNCER:
+        ok = ok && pgb_check(&s->pgb);
+        break;
+    case POOLER_SUPAVISOR:
+        ok = ok && supa_check(&s->supa);
+        break;
+    }
+    return ok && (!s->with_workload || wl_check(&s->wl));
+}
+
+static void check_after_event(void *ctx)
+{
+    struct scenario *s = ctx;
+
+    if (!scn_check(s)) {
+        fprintf(stderr, "poolsim: invariant broken after the event at %lld ns\n",
+                (long long)sim_now(s->sim));
+        abort();
+    }
+}
+
+void scn_paranoid(struct scenario *s)
+{
+    sim_set_observer(s->sim, check_after_event, s);
+}
+
 uint64_t scn_run(const struct experiment *x, uint32_t rep, double *metrics, struct hist *hists)
 {
     struct scenario s;
     uint64_t events;
 
     scn_init(&s, x, rep, hists, true);
+#ifdef POOLSIM_PARANOID
+    scn_paranoid(&s);
+#endif
     if (x->warmup > 0) {
         sim_run_until(s.sim, x->warmup);
     }

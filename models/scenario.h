@@ -44,6 +44,15 @@ void scn_init(struct scenario *s, const struct experiment *x, uint32_t rep, stru
               bool with_workload);
 void scn_fini(struct scenario *s);
 
+/* True iff every model's invariant checker holds (PostgreSQL, the pooler, the app, the workload). */
+bool scn_check(const struct scenario *s);
+
+/*
+ * Run scn_check after every event and abort with a message naming the time
+ * if it fails.  Tests call it; `make paranoid` builds do it for every run.
+ */
+void scn_paranoid(struct scenario *s);
+
 /* Fill m with the description of poolsim's models for the runner. */
 void scn_model(struct runner_model *m);
 

@@ -51,6 +51,8 @@ struct sim {
     uint64_t events_fired;   /* since sim_new */
     bool running;            /* inside sim_run / sim_run_until */
     bool stopped;            /* sim_stop was called during the current run */
+    sim_observer *observer;  /* called after every event, or NULL */
+    void *observer_ctx;      /* its argument (borrowed) */
 };
 
 static _Noreturn void sim_assert_fail(const char *file, int line, const char *cond)
@@ -235,6 +237,15 @@ static void fire_next(struct sim *sim)
     sim->now = ev->at;
     sim->events_fired++;
     ev->fn(sim, ev);
+    if (sim->observer) {
+        sim->observer(sim->observer_ctx);
+    }
+}
+
+void sim_set_observer(struct sim *sim, sim_observer *fn, void *ctx)
+{
+    sim->observer = fn;
+    sim->observer_ctx = ctx;
 }
 
 /* Fire events while the next one is at or before until; returns how many. */

@@ -92,6 +92,16 @@ uint64_t sim_run(struct sim *sim);
  */
 void sim_stop(struct sim *sim);
 
+/* Called after an event's handler returns, with the context given to sim_set_observer. */
+typedef void sim_observer(void *ctx);
+
+/*
+ * Call fn(ctx) after every event fired (NULL: none).  For the models'
+ * invariant checkers in tests and paranoid runs; one predictable branch per
+ * event when unset.
+ */
+void sim_set_observer(struct sim *sim, sim_observer *fn, void *ctx);
+
 /* Number of pending events. */
 size_t sim_pending(const struct sim *sim);
 
