@@ -31,18 +31,18 @@ enum metrics_series {
 };
 
 struct metrics {
-    sim_time window_start;      /* end of the warm-up (ns) */
-    bool has_pooler;            /* false: pooler metrics do not apply */
-    int64_t server_capacity;    /* pool size, or usable max_connections when direct */
+    sim_time window_start;   /* end of the warm-up (ns) */
+    bool has_pooler;         /* false: pooler metrics do not apply */
+    int64_t server_capacity; /* pool size, or usable max_connections when direct */
     uint64_t pages, page_errors, requests, ok, errors, attempts, cache_hits, tx_done;
     uint64_t errors_by_kind[ERRK__COUNT];
-    uint64_t events;            /* engine events of the whole replication (set at the end) */
-    uint64_t cold_starts;       /* serverless instances started */
-    struct hist *h[SER__COUNT]; /* borrowed from the runner */
-    struct stat_acc pool_wait;  /* ns, zeros included */
-    struct stat_acc pooler_wait; /* ns, zeros included */
-    uint64_t pooler_waited;     /* assignments that waited longer than zero */
-    struct stat_acc server_hold; /* ns, link to release */
+    uint64_t events;                /* engine events of the whole replication (set at the end) */
+    uint64_t cold_starts;           /* serverless instances started */
+    struct hist *h[SER__COUNT];     /* borrowed from the runner */
+    struct stat_acc pool_wait;      /* ns, zeros included */
+    struct stat_acc pooler_wait;    /* ns, zeros included */
+    uint64_t pooler_waited;         /* assignments that waited longer than zero */
+    struct stat_acc server_hold;    /* ns, link to release */
     struct stat_level in_flight;    /* calls in flight */
     struct stat_level server_busy;  /* server connections linked / backends busy */
     struct stat_level server_conns; /* server connections open (pooler) or backends (direct) */

@@ -28,10 +28,10 @@ struct scenario {
     struct sim *sim;            /* owned */
     struct metrics m;
     struct pg pg;
-    struct pgb pgb;             /* pooler kind "pgbouncer" */
-    struct supa supa;           /* pooler kind "supavisor" */
+    struct pgb pgb;   /* pooler kind "pgbouncer" */
+    struct supa supa; /* pooler kind "supavisor" */
     struct app app;
-    struct workload wl;         /* used when with_workload */
+    struct workload wl; /* used when with_workload */
     bool with_workload;
 };
 
@@ -44,7 +44,8 @@ void scn_init(struct scenario *s, const struct experiment *x, uint32_t rep, stru
               bool with_workload);
 void scn_fini(struct scenario *s);
 
-/* True iff every model's invariant checker holds (PostgreSQL, the pooler, the app, the workload). */
+/* True iff every model's invariant checker holds (PostgreSQL, the pooler, the app, the workload).
+ */
 bool scn_check(const struct scenario *s);
 
 /*

@@ -30,19 +30,19 @@ enum dist_kind {
 };
 
 struct dist_point {
-    double q;     /* cumulative probability, 0..1, strictly increasing */
-    sim_time at;  /* the quantile (ns), non-decreasing */
+    double q;    /* cumulative probability, 0..1, strictly increasing */
+    sim_time at; /* the quantile (ns), non-decreasing */
 };
 
 struct dist {
     enum dist_kind kind;
-    sim_time value;        /* const: the value (ns) */
-    double mean_ns;        /* exponential, gamma: mean (ns) */
-    sim_time min, max;     /* uniform: bounds (ns) */
-    double mu, sigma;      /* lognormal: parameters of ln(x in ns) */
-    double shape, scale;   /* gamma: shape k, scale theta (ns) */
+    sim_time value;         /* const: the value (ns) */
+    double mean_ns;         /* exponential, gamma: mean (ns) */
+    sim_time min, max;      /* uniform: bounds (ns) */
+    double mu, sigma;       /* lognormal: parameters of ln(x in ns) */
+    double shape, scale;    /* gamma: shape k, scale theta (ns) */
     struct dist_point *pts; /* empirical: owned table, first q = 0, last q = 1 */
-    size_t npts;           /* empirical: table length, >= 2 */
+    size_t npts;            /* empirical: table length, >= 2 */
 };
 
 /* A constant; value >= 0.  Cannot fail. */
@@ -55,7 +55,8 @@ int dist_init_lognormal_mean_cv(struct dist *d, sim_time mean, double cv, const 
                                 struct err *e);
 int dist_init_gamma(struct dist *d, sim_time mean, double cv, const char *path, struct err *e);
 
-/* An empirical table; pts is copied.  Checks 0 first, 1 last, q increasing, times non-decreasing. */
+/* An empirical table; pts is copied.  Checks 0 first, 1 last, q increasing, times non-decreasing.
+ */
 int dist_init_empirical(struct dist *d, const struct dist_point *pts, size_t npts, const char *path,
                         struct err *e);
 

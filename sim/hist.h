@@ -19,21 +19,21 @@
 
 #include "sim/simtime.h"
 
-#define HIST_LOW_SHIFT 10   /* HIST_LOW_NS = 2^10 ns ~ 1 us */
-#define HIST_HIGH_SHIFT 45  /* HIST_HIGH_NS = 2^45 ns ~ 9.8 h */
-#define HIST_SUB_SHIFT 6    /* 64 sub-buckets per octave */
+#define HIST_LOW_SHIFT 10  /* HIST_LOW_NS = 2^10 ns ~ 1 us */
+#define HIST_HIGH_SHIFT 45 /* HIST_HIGH_NS = 2^45 ns ~ 9.8 h */
+#define HIST_SUB_SHIFT 6   /* 64 sub-buckets per octave */
 #define HIST_LOW_NS ((sim_time)1 << HIST_LOW_SHIFT)
 #define HIST_HIGH_NS ((sim_time)1 << HIST_HIGH_SHIFT)
 #define HIST_SUB (1 << HIST_SUB_SHIFT)
 #define HIST_NBUCKETS ((HIST_HIGH_SHIFT - HIST_LOW_SHIFT) * HIST_SUB)
 
 struct hist {
-    uint64_t n;                       /* all observations, under/overflow included */
-    uint64_t underflow;               /* observations < HIST_LOW_NS */
-    uint64_t overflow;                /* observations >= HIST_HIGH_NS */
-    sim_time min, max;                /* exact (ns); valid when n > 0 */
-    double sum;                       /* sum of observations (ns), for the exact mean */
-    uint64_t count[HIST_NBUCKETS];    /* in-range buckets */
+    uint64_t n;                    /* all observations, under/overflow included */
+    uint64_t underflow;            /* observations < HIST_LOW_NS */
+    uint64_t overflow;             /* observations >= HIST_HIGH_NS */
+    sim_time min, max;             /* exact (ns); valid when n > 0 */
+    double sum;                    /* sum of observations (ns), for the exact mean */
+    uint64_t count[HIST_NBUCKETS]; /* in-range buckets */
 };
 
 /* Empty histogram (also the warm-up reset). */

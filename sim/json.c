@@ -1874,7 +1874,7 @@ struct sources_ctx {
     const char *const *paths;   /* override paths as written */
     const char *const *sources; /* their sources */
     size_t n;
-    cJSON *out;                 /* {"leaf.path": "source"} */
+    cJSON *out; /* {"leaf.path": "source"} */
 };
 
 /* Does override path p cover leaf (p equals it or is an ancestor of it)? */

@@ -138,8 +138,7 @@ void json_path_index(char *dst, size_t size, const char *base, size_t i);
  * are created; array indices must exist.  value is copied.  Returns 0, or -1
  * with e's message set (e.g. the path crosses a non-object).
  */
-int json_set_path(struct cJSON *root, const char *path, const struct cJSON *value,
-                  struct err *e);
+int json_set_path(struct cJSON *root, const char *path, const struct cJSON *value, struct err *e);
 
 /*
  * Parse a --set value: JSON if text is valid JSON, else the text as a string.

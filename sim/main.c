@@ -204,8 +204,10 @@ static int resolve_out_dir(const struct cli *c, const struct sweep_plan *plan, c
     }
     default_out_dir(name ? name : "experiment", buf, size);
     if (!buf[0]) {
-        err_at(e, "$.name", "\"%s\" has no letter, digit, \"-\" or \"_\" to name the output "
-                            "directory (or give --out)", name);
+        err_at(e, "$.name",
+               "\"%s\" has no letter, digit, \"-\" or \"_\" to name the output "
+               "directory (or give --out)",
+               name);
         return -1;
     }
     return 0;

@@ -36,7 +36,7 @@ enum runner_agg {
 };
 
 struct runner_metric {
-    const char *name;     /* CSV column, with its unit: "latency_p99_ms" */
+    const char *name; /* CSV column, with its unit: "latency_p99_ms" */
     enum runner_agg agg;
 };
 

@@ -15,9 +15,9 @@
 typedef int64_t sim_time; /* ns */
 
 #define SIM_NS(x) ((sim_time)(x))
-#define SIM_US(x) ((sim_time)(x) * 1000)
-#define SIM_MS(x) ((sim_time)(x) * 1000000)
-#define SIM_S(x) ((sim_time)(x) * 1000000000)
+#define SIM_US(x) ((sim_time)(x)*1000)
+#define SIM_MS(x) ((sim_time)(x)*1000000)
+#define SIM_S(x) ((sim_time)(x)*1000000000)
 #define SIM_TIME_MAX INT64_MAX /* "never" */
 
 /*

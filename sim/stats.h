@@ -35,11 +35,11 @@ void stat_acc_merge(struct stat_acc *a, const struct stat_acc *b);
 double stat_acc_var(const struct stat_acc *a);
 
 struct stat_level {
-    int64_t value;     /* current level */
-    int64_t peak;      /* highest level since the last reset */
-    sim_time since;    /* start of the measured window (ns) */
-    sim_time last;     /* time of the last change (ns) */
-    double area;       /* integral of value over [since, last] (level x ns) */
+    int64_t value;  /* current level */
+    int64_t peak;   /* highest level since the last reset */
+    sim_time since; /* start of the measured window (ns) */
+    sim_time last;  /* time of the last change (ns) */
+    double area;    /* integral of value over [since, last] (level x ns) */
 };
 
 /* Start at level value at time now. */

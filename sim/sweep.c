@@ -150,8 +150,7 @@ static int apply(struct sweep_point *p, const char *path, const struct cJSON *va
     return 0;
 }
 
-static int apply_variant(struct sweep_point *p, const struct expansion *x, size_t v,
-                         struct err *e)
+static int apply_variant(struct sweep_point *p, const struct expansion *x, size_t v, struct err *e)
 {
     struct json_at set, val;
     const char *name, *path;
@@ -216,8 +215,8 @@ static void make_label(struct sweep_point *p, const struct sweep_plan *plan)
         n += (size_t)snprintf(buf, sizeof buf, "variant \"%s\"", p->variant);
     }
     for (size_t i = 0; i < plan->ncolumns && n < sizeof buf; i++) {
-        n += (size_t)snprintf(buf + n, sizeof buf - n, "%s%s=%s", n ? ", " : "",
-                              plan->columns[i], p->values[i]);
+        n += (size_t)snprintf(buf + n, sizeof buf - n, "%s%s=%s", n ? ", " : "", plan->columns[i],
+                              p->values[i]);
     }
     p->label = xstrdup(buf);
 }

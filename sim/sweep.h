@@ -27,13 +27,13 @@ struct sweep_override {
 };
 
 struct sweep_point {
-    size_t index;         /* 0-based, run order */
-    char *variant;        /* variant name (owned), NULL without variants */
-    char **values;        /* per swept column: the value as written, compact JSON (owned) */
-    struct cJSON *doc;    /* resolved document (owned) */
+    size_t index;      /* 0-based, run order */
+    char *variant;     /* variant name (owned), NULL without variants */
+    char **values;     /* per swept column: the value as written, compact JSON (owned) */
+    struct cJSON *doc; /* resolved document (owned) */
     struct sweep_override *overrides; /* every override applied, in order (owned) */
     size_t noverrides;
-    char *label;          /* `variant "x", workload.users=50` for messages (owned) */
+    char *label; /* `variant "x", workload.users=50` for messages (owned) */
 };
 
 struct sweep_set {

@@ -8,11 +8,13 @@
 #include "tests/tests.h"
 
 /* Common keys; each test adds its own app, client_pool, pooler, postgres and network. */
-#define HEAD "{\"name\": \"t\", \"duration\": \"100s\", " \
-             "\"workload\": {\"model\": \"open\", \"rate\": 1, \"page\": [\"a\"]}, "
+#define HEAD                                                                                       \
+    "{\"name\": \"t\", \"duration\": \"100s\", "                                                   \
+    "\"workload\": {\"model\": \"open\", \"rate\": 1, \"page\": [\"a\"]}, "
 
-#define ENDPOINTS2(t) "\"endpoints\": {" \
-    "\"a\": {\"operations\": [{\"type\": \"query\", \"server_time\": \"" t "\"}]}, " \
+#define ENDPOINTS2(t)                                                                              \
+    "\"endpoints\": {"                                                                             \
+    "\"a\": {\"operations\": [{\"type\": \"query\", \"server_time\": \"" t "\"}]}, "               \
     "\"b\": {\"operations\": [{\"type\": \"query\", \"server_time\": \"" t "\"}]}}"
 
 START_TEST(direct_refuses_third_connection_with_53300)
@@ -64,8 +66,9 @@ START_TEST(statement_latency_is_server_time_plus_round_trips)
 }
 END_TEST
 
-#define PGB_TX "\"pooler\": {\"kind\": \"pgbouncer\", \"pool_mode\": \"transaction\"," \
-               " \"default_pool_size\": 1, \"query_wait_timeout\": 1},"
+#define PGB_TX                                                                                     \
+    "\"pooler\": {\"kind\": \"pgbouncer\", \"pool_mode\": \"transaction\","                        \
+    " \"default_pool_size\": 1, \"query_wait_timeout\": 1},"
 
 START_TEST(pgbouncer_path_adds_login_and_both_hops)
 {
@@ -94,7 +97,7 @@ START_TEST(query_wait_timeout_fires_on_first_janitor_tick_past_it)
     struct rig r;
 
     rig_up(&r, HEAD "\"app\": {" ENDPOINTS2("10s") "}," PGB_TX
-                    "\"postgres\": {\"backend_start\": \"0s\"}}");
+                                                   "\"postgres\": {\"backend_start\": \"0s\"}}");
     rig_load(&r, "ab");
     rig_run_to(&r, SIM_S(20));
     /* ticks at k x 333 333 us: 999 999 us is not past 1 s, 1 333 332 us is */
@@ -108,9 +111,10 @@ START_TEST(prisma_pool_timeout_fails_waiter_with_p2024)
 {
     struct rig r;
 
-    rig_up(&r, HEAD "\"app\": {" ENDPOINTS2("5s") "},"
-                    "\"client_pool\": {\"connection_limit\": 1, \"pool_timeout\": 2},"
-                    "\"postgres\": {\"backend_start\": \"0s\"}}");
+    rig_up(&r, HEAD "\"app\": {" ENDPOINTS2(
+                   "5s") "},"
+                         "\"client_pool\": {\"connection_limit\": 1, \"pool_timeout\": 2},"
+                         "\"postgres\": {\"backend_start\": \"0s\"}}");
     rig_load(&r, "ab");
     rig_run_to(&r, SIM_S(20));
     ck_assert_int_eq(rig_only_latency(&r, SER_ERRORS + ERRK_P2024), SIM_S(2));
@@ -124,9 +128,10 @@ START_TEST(prisma_connect_timeout_is_p1001_and_withdraws_the_connect)
 {
     struct rig r;
 
-    rig_up(&r, HEAD "\"app\": {" ENDPOINTS2("1s") "},"
-                    "\"client_pool\": {\"connection_limit\": 1, \"connect_timeout\": \"1s\"},"
-                    "\"postgres\": {\"backend_start\": \"3s\"}}");
+    rig_up(&r, HEAD "\"app\": {" ENDPOINTS2(
+                   "1s") "},"
+                         "\"client_pool\": {\"connection_limit\": 1, \"connect_timeout\": \"1s\"},"
+                         "\"postgres\": {\"backend_start\": \"3s\"}}");
     rig_load(&r, "ab");
     rig_run_to(&r, SIM_MS(1500));
     /* a fails at 1 s; then b's permit opens a new connect, which fails at 2 s */
@@ -144,11 +149,12 @@ START_TEST(pgbouncer_max_client_conn_refuses_at_login)
 {
     struct rig r;
 
-    rig_up(&r, HEAD "\"app\": {" ENDPOINTS2("1s") "},"
-                    "\"pooler\": {\"kind\": \"pgbouncer\", \"pool_mode\": \"transaction\","
-                    "             \"max_client_conn\": 1},"
-                    "\"postgres\": {\"backend_start\": \"0s\"},"
-                    "\"network\": {\"app_pooler_rtt\": \"10ms\"}}");
+    rig_up(&r, HEAD "\"app\": {" ENDPOINTS2(
+                   "1s") "},"
+                         "\"pooler\": {\"kind\": \"pgbouncer\", \"pool_mode\": \"transaction\","
+                         "             \"max_client_conn\": 1},"
+                         "\"postgres\": {\"backend_start\": \"0s\"},"
+                         "\"network\": {\"app_pooler_rtt\": \"10ms\"}}");
     rig_load(&r, "ab");
     rig_run_to(&r, SIM_S(5));
     ck_assert_int_eq(rig_only_latency(&r, SER_ERRORS + ERRK_MAX_CLIENT_CONN), SIM_MS(30));
@@ -203,10 +209,9 @@ START_TEST(session_mode_holds_the_server_until_disconnect)
 
     /* a and b use two PrismaClients: a's connection stays open, so in session mode the only
      * server stays linked to it and b waits until query_wait_timeout */
-    rig_up(&r, HEAD TWO_CLIENTS
-           "\"pooler\": {\"kind\": \"pgbouncer\", \"pool_mode\": \"session\","
-           "             \"default_pool_size\": 1, \"query_wait_timeout\": 5},"
-           "\"postgres\": {\"backend_start\": \"0s\"}}");
+    rig_up(&r, HEAD TWO_CLIENTS "\"pooler\": {\"kind\": \"pgbouncer\", \"pool_mode\": \"session\","
+                                "             \"default_pool_size\": 1, \"query_wait_timeout\": 5},"
+                                "\"postgres\": {\"backend_start\": \"0s\"}}");
     rig_load(&r, "ab");
     rig_run_to(&r, SIM_S(20));
     ck_assert_int_eq(rig_only_latency(&r, SER_OK), SIM_S(1));
@@ -219,10 +224,10 @@ START_TEST(transaction_mode_shares_the_server)
 {
     struct rig r;
 
-    rig_up(&r, HEAD TWO_CLIENTS
-           "\"pooler\": {\"kind\": \"pgbouncer\", \"pool_mode\": \"transaction\","
-           "             \"default_pool_size\": 1, \"query_wait_timeout\": 5},"
-           "\"postgres\": {\"backend_start\": \"0s\"}}");
+    rig_up(&r,
+           HEAD TWO_CLIENTS "\"pooler\": {\"kind\": \"pgbouncer\", \"pool_mode\": \"transaction\","
+                            "             \"default_pool_size\": 1, \"query_wait_timeout\": 5},"
+                            "\"postgres\": {\"backend_start\": \"0s\"}}");
     rig_load(&r, "ab");
     rig_run_to(&r, SIM_S(20));
     ck_assert_int_eq(r.h[SER_OK].min, SIM_S(1));

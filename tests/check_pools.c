@@ -1092,8 +1092,9 @@ START_TEST(busy_dedicated_keeps_its_invariants)
     ck_assert_uint_gt(r.s.m.ok, 0);
     ck_assert_uint_gt(r.s.m.errors_by_kind[ERRK_53300], 0); /* 8 users, 5 slots */
     /* the first five connections keep the five slots for the whole run */
-    ck_assert_uint_eq(
-        list_count(&pool_at(&r.s.app, 0)->u.ded.idle) + list_count(&pool_at(&r.s.app, 0)->u.ded.busy), 5);
+    ck_assert_uint_eq(list_count(&pool_at(&r.s.app, 0)->u.ded.idle) +
+                          list_count(&pool_at(&r.s.app, 0)->u.ded.busy),
+                      5);
     ck_assert_int_eq(pg_backends(&r.s.pg), 5);
     rig_down(&r);
 }

@@ -24,8 +24,8 @@ static uint64_t run_point_paranoid(const struct sweep_plan *plan, size_t i)
     uint64_t fired;
 
     err_clear(&e);
-    ck_assert_msg(experiment_load(&x, plan->points[i].doc, "tests/data", &e) == 0, "%s: %s",
-                  e.path, e.msg);
+    ck_assert_msg(experiment_load(&x, plan->points[i].doc, "tests/data", &e) == 0, "%s: %s", e.path,
+                  e.msg);
     for (int k = 0; k < SER__COUNT; k++) {
         hist_init(&h[k]);
     }

@@ -7,10 +7,11 @@
 #include "tests/rig.h"
 #include "tests/tests.h"
 
-#define HEAD(t) "{\"name\": \"t\", \"duration\": \"100s\", " \
-    "\"workload\": {\"model\": \"open\", \"rate\": 1, \"page\": [\"a\"]}, " \
-    "\"app\": {\"clients\": 2, \"endpoints\": {" \
-    "\"a\": {\"operations\": [{\"type\": \"query\", \"server_time\": \"" t "\"}]}, " \
+#define HEAD(t)                                                                                    \
+    "{\"name\": \"t\", \"duration\": \"100s\", "                                                   \
+    "\"workload\": {\"model\": \"open\", \"rate\": 1, \"page\": [\"a\"]}, "                        \
+    "\"app\": {\"clients\": 2, \"endpoints\": {"                                                   \
+    "\"a\": {\"operations\": [{\"type\": \"query\", \"server_time\": \"" t "\"}]}, "               \
     "\"b\": {\"operations\": [{\"type\": \"query\", \"server_time\": \"" t "\"}]}}}, "
 
 START_TEST(transaction_mode_refuses_beyond_max_clients_with_emaxconn)
@@ -62,19 +63,21 @@ START_TEST(checkout_timeout_is_echeckouttimeout_in_transaction_mode)
 }
 END_TEST
 
-#define SESSION(full) "\"pooler\": {\"kind\": \"supavisor\", \"pool_mode\": \"session\"," \
-                      " \"pool_size\": 1, \"session_full\": \"" full "\""
+#define SESSION(full)                                                                              \
+    "\"pooler\": {\"kind\": \"supavisor\", \"pool_mode\": \"session\","                            \
+    " \"pool_size\": 1, \"session_full\": \"" full "\""
 
 START_TEST(reject_era_refuses_a_session_client_beyond_pool_size_at_once)
 {
     struct rig r;
 
     rig_up(&r, HEAD("1s") SESSION("reject") "},"
-                          "\"postgres\": {\"backend_start\": \"0s\"},"
-                          "\"network\": {\"app_pooler_rtt\": \"10ms\"}}");
+                                            "\"postgres\": {\"backend_start\": \"0s\"},"
+                                            "\"network\": {\"app_pooler_rtt\": \"10ms\"}}");
     rig_load(&r, "ab");
     sim_run_until(r.s.sim, SIM_S(10));
-    ck_assert_int_eq(rig_only_latency(&r, SER_ERRORS + ERRK_MAX_CLIENTS_IN_SESSION_MODE), SIM_MS(30));
+    ck_assert_int_eq(rig_only_latency(&r, SER_ERRORS + ERRK_MAX_CLIENTS_IN_SESSION_MODE),
+                     SIM_MS(30));
     rig_down(&r);
 }
 END_TEST
@@ -85,7 +88,7 @@ START_TEST(queue_era_waits_the_checkout_timeout_then_max_clients_in_session_mode
 
     /* a's connection stays open, holding the only backend: b's connect waits 3 s */
     rig_up(&r, HEAD("1s") SESSION("queue") ", \"pool_checkout_timeout\": 3000},"
-                          "\"postgres\": {\"backend_start\": \"0s\"}}");
+                                           "\"postgres\": {\"backend_start\": \"0s\"}}");
     rig_load(&r, "ab");
     sim_run_until(r.s.sim, SIM_S(10));
     ck_assert_int_eq(rig_only_latency(&r, SER_ERRORS + ERRK_MAX_CLIENTS_IN_SESSION_MODE), SIM_S(3));
@@ -100,7 +103,7 @@ START_TEST(queue_era_with_default_timeout_surfaces_as_prisma_p1001)
     /* the 60 s checkout happens inside the connect: Prisma's 5 s connect_timeout fires
      * first (domain.md §7.3.7), and the connect is withdrawn from the queue */
     rig_up(&r, HEAD("1s") SESSION("queue") "},"
-                          "\"postgres\": {\"backend_start\": \"0s\"}}");
+                                           "\"postgres\": {\"backend_start\": \"0s\"}}");
     rig_load(&r, "ab");
     sim_run_until(r.s.sim, SIM_S(30));
     ck_assert_int_eq(rig_only_latency(&r, SER_ERRORS + ERRK_P1001), SIM_S(5));
@@ -149,7 +152,7 @@ START_TEST(session_disconnect_closes_or_reuses_the_backend)
     struct rig r;
 
     rig_up(&r, HEAD("1s") REPLACE SESSION("reject") ", \"session_disconnect\": \"close\"},"
-                          "\"postgres\": {\"backend_start\": \"1s\"}}");
+                                                    "\"postgres\": {\"backend_start\": \"1s\"}}");
     rig_load(&r, "a");
     sim_run_until(r.s.sim, SIM_S(10));
     rig_load(&r, "a"); /* the old session closes its backend: a new one starts (1 s) */
@@ -159,7 +162,7 @@ START_TEST(session_disconnect_closes_or_reuses_the_backend)
     rig_down(&r);
 
     rig_up(&r, HEAD("1s") REPLACE SESSION("reject") ", \"session_disconnect\": \"reuse\"},"
-                          "\"postgres\": {\"backend_start\": \"1s\"}}");
+                                                    "\"postgres\": {\"backend_start\": \"1s\"}}");
     rig_load(&r, "a");
     sim_run_until(r.s.sim, SIM_S(10));
     rig_load(&r, "a"); /* the backend is checked back in and reused at once */
