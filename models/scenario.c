@@ -6,6 +6,7 @@
  */
 #include "models/scenario.h"
 
+#include <assert.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -114,29 +115,60 @@ void scn_paranoid(struct scenario *s)
     sim_set_observer(s->sim, check_after_event, s);
 }
 
-uint64_t scn_run(const struct experiment *x, uint32_t rep, double *metrics, struct hist *hists)
+/* Warm-up, then the measured window; false if the engine stalled (a zero-time loop). */
+static bool run_phases(struct scenario *s, const struct experiment *x)
+{
+    if (x->warmup > 0) {
+        sim_run_until(s->sim, x->warmup);
+        if (sim_is_stalled(s->sim)) {
+            return false;
+        }
+    }
+    metrics_reset(&s->m, sim_now(s->sim));
+    if (x->requests > 0) {
+        s->app.stop_after = x->requests;
+        sim_run(s->sim);
+    } else {
+        sim_run_until(s->sim, x->warmup + x->duration);
+    }
+    return !sim_is_stalled(s->sim);
+}
+
+int scn_run_checked(const struct experiment *x, uint32_t rep, double *metrics, struct hist *hists,
+                    uint64_t *events, struct err *e)
 {
     struct scenario s;
-    uint64_t events;
+    char at[DIST_DURATION_MAX];
+    bool ok;
 
     scn_init(&s, x, rep, hists, true);
 #ifdef POOLSIM_PARANOID
     scn_paranoid(&s);
 #endif
-    if (x->warmup > 0) {
-        sim_run_until(s.sim, x->warmup);
-    }
-    metrics_reset(&s.m, sim_now(s.sim));
-    if (x->requests > 0) {
-        s.app.stop_after = x->requests;
-        sim_run(s.sim);
+    ok = run_phases(&s, x);
+    *events = sim_events_fired(s.sim);
+    if (ok) {
+        s.m.events = *events;
+        metrics_values(&s.m, sim_now(s.sim), metrics);
     } else {
-        sim_run_until(s.sim, x->warmup + x->duration);
+        dist_format_duration(sim_now(s.sim), at, sizeof at);
+        err_set(e, "the simulation stalled at %s: %llu events without the clock moving (a "
+                   "zero-time loop, e.g. closed users with no think time whose calls fail at once "
+                   "over a zero round trip)",
+                at, (unsigned long long)SIM_STALL_EVENTS);
     }
-    events = sim_events_fired(s.sim);
-    s.m.events = events;
-    metrics_values(&s.m, sim_now(s.sim), metrics);
     scn_fini(&s);
+    return ok ? 0 : -1;
+}
+
+uint64_t scn_run(const struct experiment *x, uint32_t rep, double *metrics, struct hist *hists)
+{
+    struct err e;
+    uint64_t events;
+    int rc = scn_run_checked(x, rep, metrics, hists, &events, &e);
+
+    assert(rc == 0);
+    (void)rc;
     return events;
 }
 
@@ -176,9 +208,11 @@ static struct cJSON *point_resolved(const void *cfg)
     return experiment_resolved(cfg);
 }
 
-static void run(const void *cfg, uint32_t rep, double *metrics, struct hist *hists)
+static int run(const void *cfg, uint32_t rep, double *metrics, struct hist *hists, struct err *e)
 {
-    scn_run(cfg, rep, metrics, hists);
+    uint64_t events;
+
+    return scn_run_checked(cfg, rep, metrics, hists, &events, e);
 }
 
 void scn_model(struct runner_model *m)

@@ -63,4 +63,12 @@ void scn_model(struct runner_model *m);
  */
 uint64_t scn_run(const struct experiment *x, uint32_t rep, double *metrics, struct hist *hists);
 
+/*
+ * The same, for runs that may not complete: returns 0, or -1 with e set when
+ * the engine stalled in a zero-time loop (metrics are then not filled).
+ * *events gets the number of events fired either way.
+ */
+int scn_run_checked(const struct experiment *x, uint32_t rep, double *metrics, struct hist *hists,
+                    uint64_t *events, struct err *e);
+
 #endif

@@ -24,6 +24,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "sim/json.h"
 #include "sim/out.h"
@@ -59,6 +60,10 @@ struct run {
     size_t started_point;             /* point of the job most recently handed out */
     size_t points_done, rows_done;    /* progress */
     struct progress progress;
+    bool failed;                      /* a replication could not complete: stop */
+    size_t failed_point;              /* the lowest failing (point, replication) seen */
+    uint32_t failed_rep;
+    struct err failure;               /* its message */
 };
 
 /* ---- building and validating the points ---- */
@@ -159,7 +164,7 @@ static int take_job(struct run *r, size_t *p, uint32_t *rep)
 {
     struct run_point *pt;
 
-    if (r->next_point == r->plan->npoints) {
+    if (r->next_point == r->plan->npoints || r->failed) {
         return 0;
     }
     *p = r->next_point;
@@ -180,7 +185,7 @@ static int take_job(struct run *r, size_t *p, uint32_t *rep)
 }
 
 /* Replication rep of point p into its own metrics row and the worker's scratch histograms. */
-static void run_job(struct run *r, size_t p, uint32_t rep, struct hist *scratch)
+static int run_job(struct run *r, size_t p, uint32_t rep, struct hist *scratch, struct err *e)
 {
     const struct runner_model *m = r->model;
     double *row = r->metrics + (r->pts[p].first_row + rep - 1) * m->nmetrics;
@@ -191,7 +196,18 @@ static void run_job(struct run *r, size_t p, uint32_t rep, struct hist *scratch)
     for (size_t s = 0; s < m->nseries; s++) {
         hist_init(&scratch[s]);
     }
-    m->run(r->pts[p].cfg, rep, row, scratch);
+    return m->run(r->pts[p].cfg, rep, row, scratch, e);
+}
+
+/* Keep the failure of the lowest (point, replication) seen (lock held). */
+static void job_failed(struct run *r, size_t p, uint32_t rep, const struct err *e)
+{
+    if (!r->failed || p < r->failed_point || (p == r->failed_point && rep < r->failed_rep)) {
+        r->failure = *e;
+        r->failed_point = p;
+        r->failed_rep = rep;
+    }
+    r->failed = true;
 }
 
 /* One histograms.csv row; le_ms INFINITY prints "inf" (the overflow bucket). */
@@ -261,10 +277,18 @@ static void *worker(void *arg)
 
     pthread_mutex_lock(&r->lock);
     while (take_job(r, &p, &rep)) {
+        struct err e;
+        int rc;
+
         report_progress(r);
         pthread_mutex_unlock(&r->lock);
-        run_job(r, p, rep, scratch);
+        err_clear(&e);
+        rc = run_job(r, p, rep, scratch, &e);
         pthread_mutex_lock(&r->lock);
+        if (rc != 0) {
+            job_failed(r, p, rep, &e);
+            continue;
+        }
         finish_job(r, p, scratch);
         report_progress(r);
     }
@@ -553,6 +577,7 @@ int runner_run(const struct runner_model *model, const struct sweep_plan *plan,
     double start_s = progress_now_s();
     struct run r;
     int rc = 0;
+    bool existed;
 
     memset(&r, 0, sizeof r);
     r.model = model;
@@ -563,6 +588,7 @@ int runner_run(const struct runner_model *model, const struct sweep_plan *plan,
         rc = 1;
         goto out;
     }
+    existed = access(opt->out_dir, F_OK) == 0;
     if (out_mkdir_p(opt->out_dir, e) != 0) {
         rc = 2;
         goto out;
@@ -574,6 +600,16 @@ int runner_run(const struct runner_model *model, const struct sweep_plan *plan,
     progress_init(&r.progress, stderr, opt->quiet, opt->progress_tty, plan->npoints, r.nrows);
     run_all(&r, opt->jobs);
     progress_fini(&r.progress);
+    if (r.failed) {
+        *e = r.failure;
+        snprintf(e->path, sizeof e->path, "replication %" PRIu32, r.failed_rep);
+        point_error(plan, r.failed_point, opt->file, e);
+        if (!existed) {
+            rmdir(opt->out_dir); /* created for this run and still empty: leave nothing */
+        }
+        rc = 1;
+        goto out;
+    }
     rc = write_outputs(&r, opt, start_s, e) == 0 ? 0 : 2;
 out:
     run_fini(&r);

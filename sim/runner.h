@@ -67,8 +67,10 @@ struct runner_model {
      * Run replication rep (1-based) of cfg: fill metrics[nmetrics] (NAN =
      * does not apply) and hists[nseries] (already hist_init'ed).  Must be a
      * pure function of (cfg, rep) and thread-safe for distinct calls.
+     * Returns 0, or -1 with e's message set when the replication cannot be
+     * completed (a zero-time loop): the run then stops and writes nothing.
      */
-    void (*run)(const void *cfg, uint32_t rep, double *metrics, struct hist *hists);
+    int (*run)(const void *cfg, uint32_t rep, double *metrics, struct hist *hists, struct err *e);
 };
 
 struct runner_options {
@@ -83,8 +85,8 @@ struct runner_options {
 
 /*
  * Run every point of plan with model and write the outputs.
- * Returns 0 on success; 1 for an invalid experiment (e set, nothing
- * written); 2 for an I/O error (e set).
+ * Returns 0 on success; 1 for an invalid experiment, or a replication that
+ * could not complete (e set, nothing written); 2 for an I/O error (e set).
  */
 int runner_run(const struct runner_model *model, const struct sweep_plan *plan,
                const struct runner_options *opt, struct err *e);

@@ -51,6 +51,8 @@ struct sim {
     uint64_t events_fired;   /* since sim_new */
     bool running;            /* inside sim_run / sim_run_until */
     bool stopped;            /* sim_stop was called during the current run */
+    uint64_t same_instant;   /* events fired in a row without the clock moving */
+    bool stalled;            /* SIM_STALL_EVENTS of them: a zero-time loop */
     sim_observer *observer;  /* called after every event, or NULL */
     void *observer_ctx;      /* its argument (borrowed) */
 };
@@ -234,12 +236,23 @@ static void fire_next(struct sim *sim)
         sift_down(sim, 0, last);
     }
     ev->slot = SIM_SLOT_IDLE;
+    if (ev->at == sim->now && ++sim->same_instant >= SIM_STALL_EVENTS) {
+        sim->stalled = true;
+        sim->stopped = true;
+    } else if (ev->at != sim->now) {
+        sim->same_instant = 0;
+    }
     sim->now = ev->at;
     sim->events_fired++;
     ev->fn(sim, ev);
     if (sim->observer) {
         sim->observer(sim->observer_ctx);
     }
+}
+
+bool sim_is_stalled(const struct sim *sim)
+{
+    return sim->stalled;
 }
 
 void sim_set_observer(struct sim *sim, sim_observer *fn, void *ctx)

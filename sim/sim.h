@@ -92,6 +92,16 @@ uint64_t sim_run(struct sim *sim);
  */
 void sim_stop(struct sim *sim);
 
+/*
+ * A run that fires this many events in a row without the clock moving is a
+ * zero-time loop (say, closed users with no think time whose calls fail at
+ * once over a zero round trip): the run stops and sim_is_stalled says so.
+ */
+#define SIM_STALL_EVENTS UINT64_C(50000000)
+
+/* True once a run stopped on SIM_STALL_EVENTS events at one instant. */
+bool sim_is_stalled(const struct sim *sim);
+
 /* Called after an event's handler returns, with the context given to sim_set_observer. */
 typedef void sim_observer(void *ctx);
 

@@ -95,11 +95,16 @@ static struct cJSON *toy_resolved(const void *cfg)
  * requests: 1 ms and rep ms; errors: 500 ns (underflow) in point 0, one
  * HIST_HIGH_NS (overflow) in replication 1 of point 3.
  */
-static void toy_run(const void *cfg, uint32_t rep, double *metrics, struct hist *hists)
+static int toy_run(const void *cfg, uint32_t rep, double *metrics, struct hist *hists,
+                   struct err *e)
 {
     const struct toy_doc *d = ((const struct toy_cfg *)cfg)->doc;
 
     atomic_fetch_add(d->runs, 1u);
+    if (d->invalid == 3 && rep == 2) {
+        err_set(e, "stalled at 1 ns");
+        return -1;
+    }
     metrics[0] = (double)(10 * d->index + rep);
     metrics[1] = metrics[0];
     metrics[2] = (d->index == 1 || (d->index == 3 && rep == 2)) ? (double)NAN : rep * 0.5;
@@ -111,6 +116,7 @@ static void toy_run(const void *cfg, uint32_t rep, double *metrics, struct hist 
     if (d->index == 3 && rep == 1) {
         hist_add(&hists[1], HIST_HIGH_NS);
     }
+    return 0;
 }
 
 static const struct runner_model toy_model = {
@@ -442,6 +448,30 @@ START_TEST(invalid_point_is_named_and_nothing_runs_or_is_written)
 }
 END_TEST
 
+/* A replication that cannot complete stops the run: named, exit 1, no file written. */
+START_TEST(failed_replication_is_named_and_nothing_is_written)
+{
+    struct fixture fx;
+    char out[128], msg[2048];
+    struct runner_options opt;
+    struct err e;
+
+    fixture_init(&fx);
+    fx.docs[3].invalid = 3; /* point 3 has 3 replications; the second fails */
+    snprintf(out, sizeof out, "%s/out", fx.dir);
+    for (unsigned jobs = 1; jobs <= 3; jobs += 2) {
+        opt = options(out, jobs);
+        ck_assert_int_eq(runner_run(&toy_model, &fx.plan, &opt, &e), 1);
+        err_format(&e, msg, sizeof msg);
+        ck_assert_str_eq(msg, "exp.json: point 3 (variant \"tx\", workload.users=20, "
+                              "network.app_pooler_rtt=\"0.5ms\"): replication 2: stalled at 1 ns");
+        ck_assert(!exists(out, "points.csv"));
+        ck_assert(!exists(out, "summary.json"));
+    }
+    fixture_fini(&fx);
+}
+END_TEST
+
 START_TEST(io_errors_return_2_and_leave_no_file)
 {
     struct fixture fx;
@@ -528,6 +558,7 @@ Suite *runner_suite(void)
 
     tcase_add_test(tc, outputs_are_exact_for_any_number_of_jobs);
     tcase_add_test(tc, invalid_point_is_named_and_nothing_runs_or_is_written);
+    tcase_add_test(tc, failed_replication_is_named_and_nothing_is_written);
     tcase_add_test(tc, io_errors_return_2_and_leave_no_file);
     tcase_add_test(tc, progress_bar_redraws_and_erases_itself);
     return s;

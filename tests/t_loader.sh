@@ -69,6 +69,16 @@ echo "{$base, \"name\": \"***\"}" | sed 's/"name":"t",//' > badname.json
 [ "$rc" = 1 ] && grep -q '\$.name: "\*\*\*" has no letter' stderr || { echo "FAIL badname: $rc $(cat stderr)"; fail=1; }
 [ -e results ] && { echo "FAIL badname: results/ created"; fail=1; }
 
+# a zero-time loop stops with a clear error instead of hanging (about 3 s to detect)
+cat > stall.json <<'JSON'
+{"name": "stall", "duration": "10s",
+ "workload": {"model": "closed", "users": 1, "page": ["a", "b"]},
+ "app": {"clients": 2, "endpoints": {"a": {"operations": [{"type": "query", "server_time": "0s"}]},
+                                     "b": {"operations": [{"type": "query", "server_time": "0s"}]}}},
+ "postgres": {"max_connections": 2, "superuser_reserved_connections": 1, "backend_start": "0s"}}
+JSON
+expect stall 1 'poolsim: stall.json: replication 1: the simulation stalled at 0s: 50000000 events without the clock moving (a zero-time loop, e.g. closed users with no think time whose calls fail at once over a zero round trip)'
+
 # usage and I/O errors exit 2
 "$P" run missing.json --quiet 2>stderr; [ $? = 2 ] || { echo "FAIL missing file: not exit 2"; fail=1; }
 "$P" run 2>/dev/null; [ $? = 2 ] || { echo "FAIL no file: not exit 2"; fail=1; }
