@@ -3,18 +3,34 @@
 #   1. the event core's hold model (16, 1 024, 65 536 pending events)
 #   2. one random variate per generator and per distribution
 #   3. ../shared/bench/mmc_ref.c (plain xoshiro and -DUSE_GSL) beside poolsim on the same
-#      M/M/20 case, 10^7 requests, one job: requests/s, events/s, both ratios, peak RSS,
-#      and peak RSS at 10x fewer requests (memory must not grow with run length).
+#      M/M/20 case, 10^7 requests (BENCH_REQUESTS), one job: requests/s, events/s, both
+#      ratios, peak RSS, and peak RSS at 10x fewer requests (memory must not grow with run
+#      length).
+#   4. two fully simulated cases, one job each, their ns per event against the GSL
+#      yardstick's of the same run (DESIGN.md §8: at most 2x) and their requests/s:
+#      closed-prisma (issue 4: closed users, Prisma pools, PgBouncer, round trips) and
+#      pgbouncer-ps (issue 5: PgBouncer transaction mode, round trips, processor sharing).
+#      Requests: each file's own, or BENCH_CASE_REQUESTS.
+#   5. with BENCH_CALLGRIND=1 (needs valgrind): instructions per request and per event of
+#      each case and of the GSL yardstick, counted by callgrind, so independent of the load
+#      of the machine. Each is the difference between a run of n and one of 2n requests
+#      (BENCH_CALLGRIND_REQUESTS, default 10^5), divided by the difference in requests or
+#      events: start-up and output cancel out.
+# One grep-able line per case ("poolsim CASE: ...", "callgrind CASE: ...") and per ratio.
 set -u
 B=${1:-build}
 SHARED=${2:-../shared}
 N=${BENCH_REQUESTS:-10000000}
+M=${BENCH_CASE_REQUESTS:-}
+CG_N=${BENCH_CALLGRIND_REQUESTS:-100000}
+CASES="closed-prisma pgbouncer-ps"
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
 
 echo "== machine"
 echo "cpu: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//'), $(nproc) cores"
 echo "compiler: $(${CC:-cc} --version | head -1)"
+echo "load average: $(cut -d' ' -f1-3 /proc/loadavg)"
 
 echo "== event core (hold model)"
 "$B/bench/hold"
@@ -25,11 +41,18 @@ rss() { # peak RSS in kB of a command, or "?" without GNU time
     if [ -x /usr/bin/time ]; then
         /usr/bin/time -f '%M' "$@" 2>&1 >/dev/null | tail -1
     else
-        "$@" >/dev/null 2>&1; echo "?"
+        "$@" >/dev/null 2>&1
+        echo "?"
     fi
 }
 
-ref_rps=; gsl_rps=
+field() { # value of key $1 in a RESULT line $2 (key=value ...)
+    echo "$2" | tr ' ' '\n' | sed -n "s/^$1=//p"
+}
+
+ref_rps=
+gsl_rps=
+gsl_ns=
 if [ -f "$SHARED/bench/mmc_ref.c" ]; then
     echo "== yardstick: $SHARED/bench/mmc_ref.c, $N customers"
     cc -O2 -o "$out/mmc_ref" "$SHARED/bench/mmc_ref.c" -lm
@@ -38,23 +61,102 @@ if [ -f "$SHARED/bench/mmc_ref.c" ]; then
     gsl=$("$out/mmc_ref_gsl" "$N" 1 | grep '^RESULT')
     echo "$ref"
     echo "$gsl"
-    ref_rps=$(echo "$ref" | sed 's/.*cust_per_s=\([0-9.]*\).*/\1/')
-    gsl_rps=$(echo "$gsl" | sed 's/.*cust_per_s=\([0-9.]*\).*/\1/')
+    ref_rps=$(field cust_per_s "$ref")
+    gsl_rps=$(field cust_per_s "$gsl")
+    gsl_ns=$(awk -v e="$(field events_per_s "$gsl")" 'BEGIN { printf "%.1f", 1e9 / e }')
+    echo "mmc_ref(GSL): ns_per_event=$gsl_ns"
 else
     echo "== yardstick: $SHARED/bench/mmc_ref.c not found (make bench SHARED=...): ratios skipped"
 fi
 
-echo "== poolsim: tests/bench/mm20.json, $N requests, --jobs 1"
-"$B/poolsim" run tests/bench/mm20.json --set "requests=$N" --jobs 1 --quiet --out "$out/ps" || exit 0
-col() { # value of column $1 in row 1 of points.csv
-    awk -F, -v c="$1" 'NR==1{for(i=1;i<=NF;i++) if($i==c) k=i} NR==2{print $k}' "$out/ps/points.csv"
+col() { # value of column $2 in row 1 of the points.csv in directory $1
+    awk -F, -v c="$2" 'NR==1{for(i=1;i<=NF;i++) if($i==c) k=i} NR==2{print $k}' "$1/points.csv"
 }
-wall=$(sed -n 's/.*"wall_time_s": *\([0-9.eE+-]*\).*/\1/p' "$out/ps/summary.json" | head -1)
-awk -v w="$wall" -v r="$(col requests)" -v e="$(col events)" -v rr="$ref_rps" -v gr="$gsl_rps" 'BEGIN {
-    rps = r / w; eps = e / w
-    printf "poolsim: requests=%d events=%d wall_s=%.3f requests_per_s=%.0f events_per_s=%.0f ns_per_event=%.1f\n", r, e, w, rps, eps, 1e9 / eps
-    if (gr != "") printf "ratio requests/s poolsim / mmc_ref(GSL)     = %.3f  (target >= 0.5)\n", rps / gr
-    if (rr != "") printf "ratio requests/s poolsim / mmc_ref(xoshiro) = %.3f  (aim >= 0.5)\n", rps / rr
-}'
+
+# poolsim_case NAME FILE [REQUESTS]: one run, one job; prints "poolsim NAME: ..." and leaves
+# the figures in case_rps and case_ns (empty if the run failed).
+poolsim_case() {
+    local name=$1 file=$2 dir="$out/$1" over=()
+    [ -n "${3:-}" ] && over=(--set "requests=$3")
+    case_rps=
+    case_ns=
+    if ! "$B/poolsim" run "$file" "${over[@]}" --jobs 1 --quiet --out "$dir"; then
+        echo "poolsim $name: run failed"
+        return 1
+    fi
+    local wall line
+    wall=$(sed -n 's/.*"wall_time_s": *\([0-9.eE+-]*\).*/\1/p' "$dir/summary.json" | head -1)
+    line=$(awk -v w="$wall" -v r="$(col "$dir" requests)" -v e="$(col "$dir" events)" 'BEGIN {
+        printf "requests=%d events=%d events_per_request=%.2f wall_s=%.3f requests_per_s=%.0f events_per_s=%.0f ns_per_event=%.1f\n", r, e, e / r, w, r / w, e / w, 1e9 * w / e
+    }')
+    echo "poolsim $name: $line"
+    case_rps=$(field requests_per_s "$line")
+    case_ns=$(field ns_per_event "$line")
+}
+
+ratio() { # ratio LABEL A B TARGET: prints "ratio LABEL = A/B  (TARGET)" when both are known
+    if [ -n "$2" ] && [ -n "$3" ]; then
+        awk -v a="$2" -v b="$3" -v l="$1" -v t="$4" 'BEGIN { printf "ratio %s = %.3f  (%s)\n", l, a / b, t }'
+    fi
+}
+
+echo "== poolsim: tests/bench/mm20.json, $N requests, --jobs 1"
+poolsim_case mm20 tests/bench/mm20.json "$N"
+ratio "mm20 requests/s poolsim / mmc_ref(GSL)" "$case_rps" "$gsl_rps" "target >= 0.5"
+ratio "mm20 requests/s poolsim / mmc_ref(xoshiro)" "$case_rps" "$ref_rps" "aim >= 0.5"
+ratio "mm20 ns/event poolsim / mmc_ref(GSL)" "$case_ns" "$gsl_ns" "target <= 2"
+
+for c in $CASES; do
+    echo "== poolsim: tests/bench/$c.json, ${M:-its own number of} requests, --jobs 1"
+    poolsim_case "$c" "tests/bench/$c.json" "$M"
+    ratio "$c ns/event poolsim / mmc_ref(GSL)" "$case_ns" "$gsl_ns" "target <= 2"
+done
+
+echo "== memory"
 echo "peak RSS kB at $N requests: $(rss "$B/poolsim" run tests/bench/mm20.json --set "requests=$N" --jobs 1 --quiet --out "$out/r1")"
 echo "peak RSS kB at $((N / 10)) requests: $(rss "$B/poolsim" run tests/bench/mm20.json --set "requests=$((N / 10))" --jobs 1 --quiet --out "$out/r2")"
+
+[ "${BENCH_CALLGRIND:-0}" = 1 ] || exit 0
+if ! command -v valgrind >/dev/null; then
+    echo "== callgrind: valgrind not found, skipped"
+    exit 0
+fi
+
+ir() { # instructions counted by callgrind for the command "$@" (its output in $out/cg.out)
+    local f="$out/cg.$$.$RANDOM"
+    valgrind --tool=callgrind --callgrind-out-file="$f" "$@" >"$out/cg.out" 2>/dev/null
+    sed -n 's/^\(summary\|totals\): *\([0-9]*\).*/\2/p' "$f" | head -1
+    rm -f "$f"
+}
+
+# cg_case NAME FILE: instructions per request and per event, from n and 2n requests
+cg_case() {
+    local name=$1 file=$2 n=$CG_N a b ea eb
+    a=$(ir "$B/poolsim" run "$file" --set "requests=$n" --jobs 1 --quiet --out "$out/cg1")
+    ea=$(col "$out/cg1" events)
+    b=$(ir "$B/poolsim" run "$file" --set "requests=$((2 * n))" --jobs 1 --quiet --out "$out/cg2")
+    eb=$(col "$out/cg2" events)
+    line=$(awk -v a="$a" -v b="$b" -v ea="$ea" -v eb="$eb" -v n="$n" 'BEGIN {
+        printf "Ir_per_request=%.0f Ir_per_event=%.1f events_per_request=%.2f\n", (b - a) / n, (b - a) / (eb - ea), (eb - ea) / n
+    }')
+    echo "callgrind $name: $line"
+    case_ir=$(field Ir_per_event "$line")
+}
+
+echo "== callgrind: instructions, runs of $CG_N and $((2 * CG_N)) requests"
+gsl_ir=
+if [ -x "$out/mmc_ref_gsl" ]; then
+    a=$(ir "$out/mmc_ref_gsl" "$CG_N" 1)
+    ea=$(field events "$(grep '^RESULT' "$out/cg.out")")
+    b=$(ir "$out/mmc_ref_gsl" "$((2 * CG_N))" 1)
+    eb=$(field events "$(grep '^RESULT' "$out/cg.out")")
+    line=$(awk -v a="$a" -v b="$b" -v ea="$ea" -v eb="$eb" -v n="$CG_N" 'BEGIN {
+        printf "Ir_per_request=%.0f Ir_per_event=%.1f events_per_request=%.2f\n", (b - a) / n, (b - a) / (eb - ea), (eb - ea) / n
+    }')
+    echo "callgrind mmc_ref(GSL): $line"
+    gsl_ir=$(field Ir_per_event "$line")
+fi
+for c in mm20 $CASES; do
+    cg_case "$c" "tests/bench/$c.json"
+    ratio "$c Ir/event poolsim / mmc_ref(GSL)" "$case_ir" "$gsl_ir" "instructions, not time"
+done
