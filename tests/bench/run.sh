@@ -87,7 +87,9 @@ poolsim_case() {
     local wall line
     wall=$(sed -n 's/.*"wall_time_s": *\([0-9.eE+-]*\).*/\1/p' "$dir/summary.json" | head -1)
     line=$(awk -v w="$wall" -v r="$(col "$dir" requests)" -v e="$(col "$dir" events)" 'BEGIN {
-        printf "requests=%d events=%d events_per_request=%.2f wall_s=%.3f requests_per_s=%.0f events_per_s=%.0f ns_per_event=%.1f\n", r, e, e / r, w, r / w, e / w, 1e9 * w / e
+        printf "requests=%d events=%d events_per_request=%.2f wall_s=%.3f", r, e, e / r, w
+        printf " requests_per_s=%.0f events_per_s=%.0f", r / w, e / w
+        printf " ns_per_event=%.1f\n", 1e9 * w / e
     }')
     echo "poolsim $name: $line"
     case_rps=$(field requests_per_s "$line")
@@ -96,7 +98,8 @@ poolsim_case() {
 
 ratio() { # ratio LABEL A B TARGET: prints "ratio LABEL = A/B  (TARGET)" when both are known
     if [ -n "$2" ] && [ -n "$3" ]; then
-        awk -v a="$2" -v b="$3" -v l="$1" -v t="$4" 'BEGIN { printf "ratio %s = %.3f  (%s)\n", l, a / b, t }'
+        awk -v a="$2" -v b="$3" -v l="$1" -v t="$4" \
+            'BEGIN { printf "ratio %s = %.3f  (%s)\n", l, a / b, t }'
     fi
 }
 
@@ -129,16 +132,22 @@ ir() { # instructions counted by callgrind for the command "$@" (its output in $
     rm -f "$f"
 }
 
+# per_unit IR1 IR2 EVENTS1 EVENTS2 N: the figures of runs of N and 2N requests
+per_unit() {
+    awk -v a="$1" -v b="$2" -v ea="$3" -v eb="$4" -v n="$5" 'BEGIN {
+        printf "Ir_per_request=%.0f Ir_per_event=%.1f", (b - a) / n, (b - a) / (eb - ea)
+        printf " events_per_request=%.2f\n", (eb - ea) / n
+    }'
+}
+
 # cg_case NAME FILE: instructions per request and per event, from n and 2n requests
 cg_case() {
-    local name=$1 file=$2 n=$CG_N a b ea eb
+    local name=$1 file=$2 n=$CG_N a b ea eb line
     a=$(ir "$B/poolsim" run "$file" --set "requests=$n" --jobs 1 --quiet --out "$out/cg1")
     ea=$(col "$out/cg1" events)
     b=$(ir "$B/poolsim" run "$file" --set "requests=$((2 * n))" --jobs 1 --quiet --out "$out/cg2")
     eb=$(col "$out/cg2" events)
-    line=$(awk -v a="$a" -v b="$b" -v ea="$ea" -v eb="$eb" -v n="$n" 'BEGIN {
-        printf "Ir_per_request=%.0f Ir_per_event=%.1f events_per_request=%.2f\n", (b - a) / n, (b - a) / (eb - ea), (eb - ea) / n
-    }')
+    line=$(per_unit "$a" "$b" "$ea" "$eb" "$n")
     echo "callgrind $name: $line"
     case_ir=$(field Ir_per_event "$line")
 }
@@ -150,9 +159,7 @@ if [ -x "$out/mmc_ref_gsl" ]; then
     ea=$(field events "$(grep '^RESULT' "$out/cg.out")")
     b=$(ir "$out/mmc_ref_gsl" "$((2 * CG_N))" 1)
     eb=$(field events "$(grep '^RESULT' "$out/cg.out")")
-    line=$(awk -v a="$a" -v b="$b" -v ea="$ea" -v eb="$eb" -v n="$CG_N" 'BEGIN {
-        printf "Ir_per_request=%.0f Ir_per_event=%.1f events_per_request=%.2f\n", (b - a) / n, (b - a) / (eb - ea), (eb - ea) / n
-    }')
+    line=$(per_unit "$a" "$b" "$ea" "$eb" "$CG_N")
     echo "callgrind mmc_ref(GSL): $line"
     gsl_ir=$(field Ir_per_event "$line")
 fi
