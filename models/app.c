@@ -530,7 +530,7 @@ static struct cpool *call_pool(struct app *a, struct call *c)
 /* The statement at the task's script position. */
 static struct stmt script_stmt(const struct task *t)
 {
-    struct stmt s = {0, false};
+    struct stmt s = {.server_ns = 0};
     size_t k = (size_t)t->op->statements;
 
     if (t->pos >= t->head && t->pos < t->head + k) {
@@ -602,7 +602,7 @@ static void on_result(void *user, enum link_msg m, enum errkind err);
 /* Prisma's engine rolls the transaction back; the connection is released when it answers. */
 static void rollback(struct task *t)
 {
-    struct stmt s = {0, false};
+    struct stmt s = {.server_ns = 0};
 
     expiry_cancel(t);
     t->rolling_back = true;

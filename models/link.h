@@ -18,6 +18,7 @@
 #define POOLSIM_MODELS_LINK_H
 
 #include <stdbool.h>
+#include <stdint.h>
 
 #include "models/errkind.h"
 #include "sim/sim.h"
@@ -31,10 +32,35 @@ enum link_msg {
     LINK_FATAL,     /* down: err, and the server closed the connection */
 };
 
-/* One statement as the wire carries it. */
+/*
+ * How a statement travels (the extended protocol, reference/domain.md §1.5,
+ * §2.5): each kind is one request and one answer, i.e. one round trip.
+ */
+enum stmt_kind {
+    STMT_SIMPLE,   /* a simple query or an unnamed Parse/Bind/Execute: runs, leaves nothing */
+    STMT_PARSE,    /* Parse + Describe + Sync: prepares `name` for `text`, runs nothing */
+    STMT_DESCRIBE, /* Describe + Sync of the prepared `name`: runs nothing */
+    STMT_EXECUTE,  /* Bind + Execute + Sync of the prepared `name` */
+};
+
+/* A name of this bit is a pooler's own (PGBOUNCER_n, supavisor_n); others are a client's s<n>. */
+#define STMT_POOLER_NAME (UINT64_C(1) << 63)
+
+/*
+ * One statement as the wire carries it.  Designated initialisers leave the
+ * prepared-statement fields zero: a simple statement that touches no name.
+ * A backend applies deallocate_all, then the close, then the statement.
+ */
 struct stmt {
-    sim_time server_ns; /* time it runs at PostgreSQL (ns) */
-    bool in_tx_after;   /* transaction status after it: true = 'T' (open), false = 'I' */
+    sim_time server_ns;  /* time it runs at PostgreSQL (ns) */
+    bool in_tx_after;    /* transaction status after it: true = 'T' (open), false = 'I' */
+    bool parse_first;    /* EXECUTE: a Parse of name for text rides ahead (a pooler's re-prepare) */
+    bool closes;         /* a Close of close_name rides ahead (an LRU eviction) */
+    bool deallocate_all; /* DEALLOCATE ALL / DISCARD ALL: the backend forgets every name first */
+    enum stmt_kind kind; /* how it travels */
+    uint64_t text;       /* identity of its SQL text; 0 = none of the app's own (BEGIN, ...) */
+    uint64_t name;       /* PARSE, DESCRIBE, EXECUTE: the prepared statement's name */
+    uint64_t close_name; /* the name it closes */
 };
 
 struct link;

@@ -231,7 +231,7 @@ static void server_ready(struct pgb *p, struct pgb_server *s)
 static void release_server(struct pgb *p, struct pgb_server *s)
 {
     struct pgb_client *c = s->client;
-    struct stmt reset = {0, false};
+    struct stmt reset = {.server_ns = 0};
 
     c->server = NULL;
     s->client = NULL;

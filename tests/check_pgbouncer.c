@@ -89,7 +89,7 @@ static void hand_connect(struct rig *r, struct hand *h, sim_time rtt)
 /* Send one statement of server time server_ns; in_tx leaves a transaction open after it. */
 static void hand_query(struct hand *h, sim_time server_ns, bool in_tx)
 {
-    struct stmt s = {server_ns, in_tx};
+    struct stmt s = {.server_ns = server_ns, .in_tx_after = in_tx};
 
     link_send_up(&h->link, LINK_QUERY, &s);
 }

@@ -241,7 +241,7 @@ static void on_probe_result(void *user, enum link_msg m, enum errkind err)
 
 static void query(struct probe *p, sim_time server_ns)
 {
-    struct stmt st = {server_ns, false};
+    struct stmt st = {.server_ns = server_ns, .in_tx_after = false};
 
     cpool_query(p->conn, &st, on_probe_result, p);
 }
