@@ -1,6 +1,6 @@
 /*
  * errkind.c - names and texts of failure kinds (see errkind.h and
- * reference/domain.md §1.3-§1.4, §2.3-§2.4, §3.3-§3.4, §4.2, §5).
+ * reference/domain.md §1.3-§1.5, §2.3-§2.4, §3.3-§3.4, §4.2, §5).
  */
 #include "models/errkind.h"
 
@@ -26,6 +26,8 @@ static const char *const names[ERRK__COUNT] = {
     [ERRK_PG_POOL_TIMEOUT] = "pg_pool_timeout",
     [ERRK_PG_CONNECTION_TIMEOUT] = "pg_connection_timeout",
     [ERRK_REQUEST_TIMEOUT] = "request_timeout",
+    [ERRK_26000] = "26000",
+    [ERRK_08P01] = "08P01",
 };
 
 static const char *const texts[ERRK__COUNT] = {
@@ -53,6 +55,9 @@ static const char *const texts[ERRK__COUNT] = {
     [ERRK_PG_POOL_TIMEOUT] = "timeout exceeded when trying to connect",
     [ERRK_PG_CONNECTION_TIMEOUT] = "Connection terminated due to connection timeout",
     [ERRK_REQUEST_TIMEOUT] = "request timed out (HTTP 504)",
+    [ERRK_26000] = "prepared statement \"s6\" does not exist",
+    [ERRK_08P01] = "bind message supplies {n} parameters, but prepared statement \"{name}\" "
+                   "requires {m}",
 };
 
 const char *errkind_name(enum errkind k)

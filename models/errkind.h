@@ -2,9 +2,12 @@
  * errkind.h - every failure a caller can see, with the real code and text
  * (DESIGN.md §3 "Every failure has a kind", §5 errors_<kind> columns).
  *
- * The order of the enum is the order of the errors_<kind> columns: a public
- * contract, append only.  Texts follow reference/domain.md (§1.3, §1.4, §2.3,
- * §2.4, §3.3, §3.4, §4.2, §5).
+ * The order of the enum is the order of the errors_<kind> columns and
+ * series: a public contract, append only.  The first table ended with
+ * request_timeout; kinds added later have their columns at the end of the
+ * whole metric table (metrics.c), after every column that existed before.
+ * Texts follow reference/domain.md (§1.3, §1.4, §1.5, §2.3, §2.4, §3.3, §3.4,
+ * §4.2, §5).
  */
 #ifndef POOLSIM_MODELS_ERRKIND_H
 #define POOLSIM_MODELS_ERRKIND_H
@@ -30,8 +33,14 @@ enum errkind {
     ERRK_PG_POOL_TIMEOUT,
     ERRK_PG_CONNECTION_TIMEOUT,
     ERRK_REQUEST_TIMEOUT,
+    /* added after the first table: their columns follow it, at the end (metrics.c) */
+    ERRK_26000, /* prepared statement "s6" does not exist */
+    ERRK_08P01, /* a prepared name held for another statement: bind message supplies ... */
     ERRK__COUNT
 };
+
+/* The first kind whose column is appended at the end of the metric table. */
+#define ERRK_FIRST_APPENDED ERRK_26000
 
 /* Column suffix of a kind: "P2024", "query_wait_timeout", ... */
 const char *errkind_name(enum errkind k);

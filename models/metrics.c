@@ -36,8 +36,8 @@ enum {
     M_OK_P99,
     M_PAGE_P50,
     M_PAGE_P99,
-    M_ERR0,
-    M_POOL_WAIT_MEAN = M_ERR0 + ERRK__COUNT,
+    M_ERR0, /* the kinds before ERRK_FIRST_APPENDED */
+    M_POOL_WAIT_MEAN = M_ERR0 + ERRK_FIRST_APPENDED,
     M_POOL_WAIT_P99,
     M_POOLER_WAIT_MEAN,
     M_POOLER_WAIT_P99,
@@ -50,8 +50,15 @@ enum {
     M_EVENTS,
     M_COLD_STARTS,
     M_INSTANCES_PEAK,
-    M__COUNT
+    M_ERR_APPENDED, /* the kinds from ERRK_FIRST_APPENDED on */
+    M__COUNT = M_ERR_APPENDED + ERRK__COUNT - ERRK_FIRST_APPENDED
 };
+
+/* The column of errors_<kind>: in the first block, or appended at the end. */
+static int err_column(int k)
+{
+    return k < ERRK_FIRST_APPENDED ? M_ERR0 + k : M_ERR_APPENDED + (k - ERRK_FIRST_APPENDED);
+}
 
 #define NA ((double)NAN) /* "does not apply": an empty cell */
 #define MEAN RUNNER_AGG_MEAN
@@ -116,6 +123,8 @@ static const struct runner_metric columns[M__COUNT] = {
     [M_EVENTS] = {"events", MEAN},
     [M_COLD_STARTS] = {"cold_starts", MEAN},
     [M_INSTANCES_PEAK] = {"instances_peak", MAX},
+    [M_ERR_APPENDED + ERRK_26000 - ERRK_FIRST_APPENDED] = {"errors_26000", MEAN},
+    [M_ERR_APPENDED + ERRK_08P01 - ERRK_FIRST_APPENDED] = {"errors_08P01", MEAN},
 };
 
 static const char *const series[SER__COUNT] = {
@@ -141,6 +150,8 @@ static const char *const series[SER__COUNT] = {
     [SER_ERRORS + ERRK_PG_POOL_TIMEOUT] = "errors_pg_pool_timeout",
     [SER_ERRORS + ERRK_PG_CONNECTION_TIMEOUT] = "errors_pg_connection_timeout",
     [SER_ERRORS + ERRK_REQUEST_TIMEOUT] = "errors_request_timeout",
+    [SER_ERRORS + ERRK_26000] = "errors_26000",
+    [SER_ERRORS + ERRK_08P01] = "errors_08P01",
     [SER_POOL_WAIT] = "pool_wait",
     [SER_POOLER_WAIT] = "pooler_wait",
 };
@@ -293,7 +304,7 @@ void metrics_values(const struct metrics *m, sim_time now, double *out)
     out[M_TX_RPS] = window_s > 0 ? (double)m->tx_done / window_s : NA;
     latency_values(m, out);
     for (int k = 0; k < ERRK__COUNT; k++) {
-        out[M_ERR0 + k] = (double)m->errors_by_kind[k];
+        out[err_column(k)] = (double)m->errors_by_kind[k];
     }
     wait_values(m, out);
     resource_values(m, now, out);
