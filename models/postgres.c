@@ -42,6 +42,14 @@
  * counts as that whole ns, so floating-point error never adds a spurious
  * nanosecond to an exact case.
  *
+ * Prepared statements (domain.md §1.5.7).  Each backend keeps its names
+ * (name -> text) in a table; a message applies DEALLOCATE ALL, then the Close
+ * riding ahead of it, then its Parse or lookup (names_apply).  A name error
+ * (42P05, 26000, 08P01) answers at once and ends the transaction, as the
+ * timeout below does; a Parse or Describe answers at once and runs nothing:
+ * no server time, no state change, not a transaction.  pg->named counts the
+ * names of every backend (pg_check).
+ *
  * statement_timeout.  A statement not finished statement_timeout after it
  * started is cancelled at exactly that instant (one finishing at that very
  * nanosecond finishes): it leaves the cores, its backend becomes idle and
@@ -480,6 +488,85 @@ static void do_query(struct pg *pg, struct pg_backend *b)
     }
 }
 
+/* ---- prepared statements (domain.md §1.5.7) ---- */
+
+static void names_clear(struct pg *pg, struct pg_backend *b)
+{
+    pg->named -= prep_map_size(&b->named);
+    prep_map_clear(&b->named);
+}
+
+/* Prepare name for text; 42P05 if the backend already holds the name. */
+static enum errkind names_prepare(struct pg *pg, struct pg_backend *b, uint64_t name, uint64_t text)
+{
+    if (prep_map_has(&b->named, name)) {
+        return ERRK_42P05;
+    }
+    prep_map_put(&b->named, name, text);
+    pg->named++;
+    return ERRK_NONE;
+}
+
+/*
+ * The named part of a statement, in the order it arrives: DEALLOCATE ALL,
+ * the Close riding ahead (closing a name the backend lacks is no error),
+ * then the Parse or the lookup.  Returns the error that answers it, or
+ * ERRK_NONE.  An Execute of a name held for another text is refused with
+ * 08P01: the Bind's parameters do not fit the statement held (an
+ * assumption: where they happen to fit, the real server runs the wrong
+ * statement).
+ */
+static enum errkind names_apply(struct pg *pg, struct pg_backend *b, const struct stmt *s)
+{
+    uint64_t text;
+
+    if (s->deallocate_all) {
+        names_clear(pg, b);
+    }
+    if (s->closes) {
+        pg->named -= prep_map_del(&b->named, s->close_name);
+    }
+    switch (s->kind) {
+    case STMT_SIMPLE:
+        return ERRK_NONE;
+    case STMT_PARSE:
+        return names_prepare(pg, b, s->name, s->text);
+    case STMT_DESCRIBE:
+        return prep_map_get(&b->named, s->name, NULL) ? ERRK_NONE : ERRK_26000;
+    case STMT_EXECUTE:
+        if (s->parse_first) {
+            return names_prepare(pg, b, s->name, s->text);
+        }
+        if (!prep_map_get(&b->named, s->name, &text)) {
+            return ERRK_26000;
+        }
+        return text == s->text ? ERRK_NONE : ERRK_08P01;
+    }
+    return ERRK_NONE;
+}
+
+/*
+ * A QUERY arrives.  A name error answers at once and aborts the transaction
+ * it was in (as stmt_cancel does); a Parse or a Describe runs nothing and
+ * answers at once (no server time, not a transaction); anything else runs.
+ */
+static void on_query(struct pg *pg, struct pg_backend *b)
+{
+    struct stmt *s = &b->link->stmt;
+    enum errkind err;
+
+    assert(b->state == PG_BE_IDLE);
+    err = names_apply(pg, b, s);
+    if (err != ERRK_NONE) {
+        s->in_tx_after = false;
+        link_send_down(b->link, LINK_RESULT, err);
+    } else if (s->kind == STMT_PARSE || s->kind == STMT_DESCRIBE) {
+        link_send_down(b->link, LINK_RESULT, ERRK_NONE);
+    } else {
+        do_query(pg, b);
+    }
+}
+
 /* ---- connections ---- */
 
 static void on_started(struct sim *sim, struct sim_event *ev)
@@ -504,6 +591,7 @@ static void do_connect(struct pg *pg, struct link *l)
     b->link = l;
     b->state = PG_BE_STARTING;
     b->slot = SIZE_MAX;
+    prep_map_init(&b->named);
     list_node_init(&b->node);
     list_push_tail(&pg->starting, &b->node);
     sim_event_init(&b->ev, on_started, b);
@@ -522,6 +610,7 @@ static void drop_backend(struct pg *pg, struct pg_backend *b)
         be_set_state(pg, b, PG_BE_IDLE);
     }
     sim_cancel(pg->sim, &b->ev);
+    names_clear(pg, b);
     list_remove(state_list(pg, b->state), &b->node);
     b->link->peer = NULL;
     conns_changed(pg, -1);
@@ -544,7 +633,7 @@ static void pg_on_msg(void *ctx, struct link *l, enum link_msg m)
         do_connect(pg, l);
         break;
     case LINK_QUERY:
-        do_query(pg, l->peer);
+        on_query(pg, l->peer);
         break;
     case LINK_CLOSE:
         if (l->peer) {
@@ -592,6 +681,7 @@ void pg_init(struct pg *pg, struct sim *sim, const struct pg_config *cfg, struct
     pg->ps.heap = NULL;
     pg->ps.n = pg->ps.cap = 0;
     pg->ps.seq = 0;
+    pg->named = 0;
     sim_event_init(&pg->ps.ev, on_cpu_done, pg);
 }
 
@@ -601,9 +691,35 @@ void pg_init(struct pg *pg, struct sim *sim, const struct pg_config *cfg, struct
  */
 void pg_fini(struct pg *pg)
 {
+    struct list *lists[] = {&pg->starting, &pg->idle, &pg->cpu, &pg->active};
+
+    for (size_t i = 0; i < sizeof lists / sizeof lists[0]; i++) {
+        for (struct list_node *n = list_first(lists[i]); n; n = list_next(lists[i], n)) {
+            prep_map_fini(&container_of(n, struct pg_backend, node)->named);
+        }
+    }
     rng_free(pg->rng_start);
     slab_fini(&pg->backends);
     free(pg->ps.heap);
+}
+
+/* Every backend's prepared statements are a sound table, and pg->named counts them. */
+static bool names_ok(const struct pg *pg)
+{
+    const struct list *lists[] = {&pg->starting, &pg->idle, &pg->cpu, &pg->active};
+    size_t named = 0;
+
+    for (size_t i = 0; i < sizeof lists / sizeof lists[0]; i++) {
+        for (struct list_node *n = list_first(lists[i]); n; n = list_next(lists[i], n)) {
+            const struct prep_map *m = &container_of(n, struct pg_backend, node)->named;
+
+            if (!prep_map_check(m)) {
+                return false;
+            }
+            named += prep_map_size(m);
+        }
+    }
+    return named == pg->named;
 }
 
 bool pg_check(const struct pg *pg)
@@ -611,7 +727,7 @@ bool pg_check(const struct pg *pg)
     const struct pg_ps *ps = &pg->ps;
 
     if (!pg_counts_ok(pg) || (pg->cfg->cores == 0 && ps->n > 0) ||
-        sim_event_is_pending(&ps->ev) != (ps->n > 0)) {
+        sim_event_is_pending(&ps->ev) != (ps->n > 0) || !names_ok(pg)) {
         return false;
     }
     for (size_t i = 0; i < ps->n; i++) {

@@ -7,6 +7,11 @@
  * statement_timeout (57014).  With `cores` = 0 (the default) statements never
  * slow each other and no processor-sharing state exists at all.
  *
+ * Each backend holds the named prepared statements prepared on it (a name
+ * and the text it stands for; reference/domain.md §1.5.7): a Parse of a name
+ * it holds fails with 42P05, an Execute of a name it lacks with 26000, and an
+ * Execute of a name it holds for another text with 08P01.
+ *
  * It is an upstream (link.h): the app's connections (pooler "direct") or the
  * pooler's server connections talk to it through links.
  * Ownership: caller owns struct pg; cfg and metrics are borrowed and must
@@ -23,6 +28,7 @@
 
 #include "models/link.h"
 #include "models/metrics.h"
+#include "models/prepared.h"
 #include "sim/dist.h"
 #include "sim/list.h"
 #include "sim/slab.h"
@@ -61,6 +67,7 @@ struct pg_backend {
     double mark;           /* PG_BE_CPU: virtual time at which its CPU part is done (ns) */
     uint64_t seq;          /* PG_BE_CPU: join order, breaks ties between equal marks */
     size_t slot;           /* PG_BE_CPU: index in the processor-sharing heap */
+    struct prep_map named; /* prepared statements: name -> text (owned) */
 };
 
 /*
@@ -93,6 +100,7 @@ struct pg {
     struct slab backends;
     struct list starting, idle, cpu, active; /* one list per state */
     struct pg_ps ps;                         /* used only when cfg->cores > 0 */
+    size_t named;                            /* prepared statements on all backends */
 };
 
 void pg_config_default(struct pg_config *cfg);
@@ -126,7 +134,10 @@ int64_t pg_backends(const struct pg *pg);
 /* Statements running (CPU part or rest). */
 int64_t pg_running(const struct pg *pg);
 
-/* True iff every list/state/count invariant holds, the heap's order included (O(n)). */
+/*
+ * True iff every list/state/count invariant holds, the heap's order and every
+ * backend's table of prepared statements included (O(n)).
+ */
 bool pg_check(const struct pg *pg);
 
 #endif
