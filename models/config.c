@@ -906,6 +906,7 @@ static const char *const pooler_keys[] = {"kind",
                                           "server_login_retry",
                                           "per_statement",
                                           "foreign_clients",
+                                          "max_prepared_statements",
                                           NULL};
 static const char *const pooler_kinds[] = {"direct", "pgbouncer", "supavisor", NULL};
 static const char *const pool_modes[] = {"session", "transaction", "statement", NULL};
@@ -918,7 +919,8 @@ static int load_pgbouncer_limits(struct pgb_config *c, const struct json_at *at,
         opt_int(at, "max_client_conn", 1, 100000000, &c->max_client_conn, e) != 0 ||
         opt_int(at, "reserve_pool_size", 0, 1000000, &c->reserve_pool_size, e) != 0 ||
         opt_int(at, "max_db_connections", 0, 1000000, &c->max_db_connections, e) != 0 ||
-        opt_int(at, "foreign_clients", 0, 1000000, &c->foreign_clients, e) != 0) {
+        opt_int(at, "foreign_clients", 0, 1000000, &c->foreign_clients, e) != 0 ||
+        opt_int(at, "max_prepared_statements", 0, 1000000, &c->max_prepared_statements, e) != 0) {
         return -1;
     }
     if (c->foreign_clients > c->max_client_conn) {
@@ -1443,6 +1445,7 @@ static cJSON *pooler_json(const struct pooler_config *pc)
         add_dur(o, "server_login_retry", c->server_login_retry);
         add_dur(o, "per_statement", c->per_statement);
         cJSON_AddNumberToObject(o, "foreign_clients", (double)c->foreign_clients);
+        cJSON_AddNumberToObject(o, "max_prepared_statements", (double)c->max_prepared_statements);
     } else if (pc->kind == POOLER_SUPAVISOR) {
         supavisor_json(o, &pc->supa);
     }

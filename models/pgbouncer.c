@@ -17,7 +17,9 @@
  * many, and as many as the busy-server level says; waiting clients exist only
  * while no server is idle; servers never exceed pgb_server_cap; at most one
  * server is logging in; clients never exceed max_client_conn; the login
- * retry timer runs only after a failed login; the connection levels match.
+ * retry timer runs only after a failed login; the connection levels match;
+ * the statements tracked on servers are at most max_prepared_statements
+ * each (none without tracking).
  */
 #include "models/pgbouncer.h"
 
@@ -39,6 +41,13 @@ void pgb_config_default(struct pgb_config *cfg)
     cfg->server_connect_timeout = SIM_S(15);
     cfg->server_login_retry = SIM_S(15);
     cfg->per_statement = 0;
+    cfg->max_prepared_statements = 200; /* since 1.24.0 (domain.md §2.5.2) */
+}
+
+/* PgBouncer tracks prepared statements: max_prepared_statements > 0, not in session mode. */
+static bool tracking(const struct pgb *p)
+{
+    return p->cfg->max_prepared_statements > 0 && p->cfg->pool_mode != PGB_SESSION;
 }
 
 int64_t pgb_server_cap(const struct pgb_config *cfg)
@@ -172,6 +181,7 @@ static void try_launch(struct pgb *p)
     s->client = NULL;
     s->ready = false;
     s->state = PGB_SV_LOGIN;
+    prep_map_init(&s->prepared);
     s->connect_at = p->last_connect_at = sim_now(p->sim);
     list_node_init(&s->node);
     list_push_tail(&p->sv_login, &s->node);
@@ -196,6 +206,23 @@ static bool fast_fail(const struct pgb *p)
 
 /* ---- linking and releasing ---- */
 
+/* Send client c's statement to its server s: as it is, or translated when tracking (§2.5). */
+static void forward(struct pgb *p, struct pgb_client *c, struct pgb_server *s)
+{
+    struct stmt out;
+
+    s->ready = false;
+    if (!tracking(p)) {
+        link_send_up(&s->link, LINK_QUERY, &c->link->stmt);
+        return;
+    }
+    p->tracked -= prep_map_size(&s->prepared);
+    out = prep_track(&c->stmts, &s->prepared, (size_t)p->cfg->max_prepared_statements,
+                     &c->link->stmt);
+    p->tracked += prep_map_size(&s->prepared);
+    link_send_up(&s->link, LINK_QUERY, &out);
+}
+
 /* Link waiting or active client c to idle server s and forward c's query. */
 static void link_pair(struct pgb *p, struct pgb_client *c, struct pgb_server *s)
 {
@@ -211,8 +238,7 @@ static void link_pair(struct pgb *p, struct pgb_client *c, struct pgb_server *s)
     stat_acc_add(&p->m->pooler_wait, (double)wait_ns);
     hist_add(p->m->h[SER_POOLER_WAIT], wait_ns);
     p->m->pooler_waited += wait_ns > 0;
-    s->ready = false;
-    link_send_up(&s->link, LINK_QUERY, &c->link->stmt);
+    forward(p, c, s);
 }
 
 /* Server s is free: it becomes idle, and the first waiting client takes it. */
@@ -231,7 +257,7 @@ static void server_ready(struct pgb *p, struct pgb_server *s)
 static void release_server(struct pgb *p, struct pgb_server *s)
 {
     struct pgb_client *c = s->client;
-    struct stmt reset = {.server_ns = 0};
+    struct stmt reset = {.deallocate_all = true}; /* server_reset_query: DISCARD ALL */
 
     c->server = NULL;
     s->client = NULL;
@@ -254,6 +280,8 @@ static void destroy_server(struct pgb *p, struct pgb_server *s)
         sv_set_state(p, s, PGB_SV_IDLE);
     }
     link_close(&s->link);
+    p->tracked -= prep_map_size(&s->prepared);
+    prep_map_fini(&s->prepared);
     list_remove(sv_list(p, s->state), &s->node);
     stat_level_add(&p->m->server_conns, sim_now(p->sim), -1);
     slab_free(&p->servers, s);
@@ -267,6 +295,7 @@ static void destroy_client(struct pgb *p, struct pgb_client *c)
     }
     sim_cancel(p->sim, &c->ev_query);
     sim_cancel(p->sim, &c->ev_fatal);
+    prep_map_fini(&c->stmts);
     list_remove(cl_list(p, c->state), &c->node);
     if (c->link) {
         c->link->peer = NULL;
@@ -362,6 +391,11 @@ static void server_result(struct pgb *p, struct pgb_server *s, enum errkind err)
     struct pgb_client *c = s->client;
     bool tx_open = s->link.stmt.in_tx_after;
 
+    if (tracking(p)) { /* DEALLOCATE ALL: PgBouncer forgets this client's and server's names */
+        p->tracked -= prep_map_size(&s->prepared);
+        prep_track_result(&c->stmts, &s->prepared, &s->link.stmt);
+        p->tracked += prep_map_size(&s->prepared);
+    }
     if (p->cfg->pool_mode == PGB_STATEMENT && tx_open) {
         kill_linked(p, c, ERRK_STATEMENT_MODE);
         return;
@@ -418,6 +452,7 @@ static struct pgb_client *client_new(struct pgb *p, struct link *l)
     c->server = NULL;
     c->request_at = c->wait_start = 0;
     c->state = PGB_CL_ACTIVE;
+    prep_map_init(&c->stmts);
     sim_event_init(&c->ev_query, on_query, c);
     sim_event_init(&c->ev_fatal, on_fatal, c);
     list_node_init(&c->node);
@@ -448,8 +483,7 @@ static void client_query(struct pgb *p, struct pgb_client *c)
     struct list_node *idle;
 
     if (c->state == PGB_CL_LINKED) {
-        c->server->ready = false;
-        link_send_up(&c->server->link, LINK_QUERY, &c->link->stmt);
+        forward(p, c, c->server);
         return;
     }
     c->wait_start = sim_now(p->sim);
@@ -656,6 +690,7 @@ void pgb_init(struct pgb *p, struct sim *sim, const struct pgb_config *cfg, stru
     p->up.ctx = p;
     p->login_failed = false;
     p->last_connect_at = 0;
+    p->tracked = 0;
     slab_init(&p->clients, sizeof(struct pgb_client));
     slab_init(&p->servers, sizeof(struct pgb_server));
     list_init(&p->cl_active);
@@ -672,13 +707,22 @@ void pgb_init(struct pgb *p, struct sim *sim, const struct pgb_config *cfg, stru
     foreign_start(p);
 }
 
-static void cancel_client_events(struct pgb *p, struct list *l)
+/* Cancel the clients' timers and free their tables. */
+static void fini_clients(struct pgb *p, struct list *l)
 {
     for (struct list_node *n = list_first(l); n; n = list_next(l, n)) {
         struct pgb_client *c = container_of(n, struct pgb_client, node);
 
         sim_cancel(p->sim, &c->ev_query);
         sim_cancel(p->sim, &c->ev_fatal);
+        prep_map_fini(&c->stmts);
+    }
+}
+
+static void fini_servers(struct list *l)
+{
+    for (struct list_node *n = list_first(l); n; n = list_next(l, n)) {
+        prep_map_fini(&container_of(n, struct pgb_server, node)->prepared);
     }
 }
 
@@ -687,9 +731,14 @@ void pgb_fini(struct pgb *p)
 {
     sim_cancel(p->sim, &p->janitor);
     sim_cancel(p->sim, &p->login_retry);
-    cancel_client_events(p, &p->cl_active);
-    cancel_client_events(p, &p->cl_linked);
-    cancel_client_events(p, &p->cl_closing);
+    fini_clients(p, &p->cl_active);
+    fini_clients(p, &p->cl_waiting);
+    fini_clients(p, &p->cl_linked);
+    fini_clients(p, &p->cl_closing);
+    fini_servers(&p->sv_login);
+    fini_servers(&p->sv_idle);
+    fini_servers(&p->sv_active);
+    fini_servers(&p->sv_tested);
     slab_fini(&p->clients);
     slab_fini(&p->servers);
 }
@@ -706,6 +755,10 @@ bool pgb_check(const struct pgb *p)
         return false;
     }
     if (sim_event_is_pending(&p->login_retry) && !p->login_failed) {
+        return false;
+    }
+    if (p->tracked > (size_t)servers * (size_t)p->cfg->max_prepared_statements ||
+        (!tracking(p) && p->tracked > 0)) {
         return false;
     }
     return list_count(&p->cl_linked) == list_count(&p->sv_active) &&

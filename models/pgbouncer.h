@@ -22,6 +22,15 @@
  * while no server is connected a client that logs in, or whose query finds no
  * idle server, is refused at once with server_login_retry (§2.3.8).
  *
+ * Prepared statements (§2.5): in transaction and statement mode with
+ * max_prepared_statements > 0 PgBouncer tracks the protocol-level named
+ * statements of each client and re-prepares them, under its own names, on
+ * whichever server the client is linked to (prepared.h: prep_track); each
+ * server keeps an LRU of at most max_prepared_statements of them.  With 0, or
+ * in session mode, statements pass through untouched.  The session-mode
+ * reset query is DISCARD ALL (server_reset_query's default), which drops a
+ * server's prepared statements.
+ *
  * foreign_clients are other clients of the same pool: they log in at t = 0,
  * take a server each (as many as the pool allows) before the app's first
  * query can, and hold it for the whole run, as session-mode clients do.
@@ -38,6 +47,7 @@
 
 #include "models/link.h"
 #include "models/metrics.h"
+#include "models/prepared.h"
 #include "sim/list.h"
 #include "sim/slab.h"
 
@@ -58,6 +68,7 @@ struct pgb_config {
     sim_time server_connect_timeout; /* longest server login; 0 = none (ns) */
     sim_time server_login_retry;     /* pause after a failed login, from its start (ns) */
     sim_time per_statement;          /* the pooler's own cost per statement (ns) */
+    int64_t max_prepared_statements; /* tracked statements per server; 0 = no tracking */
 };
 
 /*
@@ -82,6 +93,7 @@ struct pgb_client {
     struct sim_event ev_query; /* its query leaves per_statement after arriving */
     struct sim_event ev_fatal; /* CLOSING: its FATAL reaches the client */
     enum errkind fatal_err;    /* CLOSING: the error of that FATAL */
+    struct prep_map stmts;     /* tracking: its statement names -> texts (owned) */
 };
 
 struct pgb_server {
@@ -93,6 +105,7 @@ struct pgb_server {
     bool ready;                /* no query in flight and no transaction open */
     sim_time connect_at;       /* when its login started (ns) */
     sim_time linked_at;        /* when it was linked (ns) */
+    struct prep_map prepared;  /* tracking: texts prepared on it, an LRU (owned) */
 };
 
 struct pgb {
@@ -112,6 +125,7 @@ struct pgb {
     sim_time last_connect_at;     /* start of the last server login (ns) */
     struct sim_event janitor;     /* every PGB_JANITOR_PERIOD_NS */
     struct sim_event login_retry; /* end of the server_login_retry pause */
+    size_t tracked;               /* tracking: statements prepared on all servers */
 };
 
 void pgb_config_default(struct pgb_config *cfg);

@@ -31,7 +31,7 @@ printf '{"name": "t",\n  "duration": "10s"\n  "seed": 1}\n' > syntax.json
 expect syntax 1 "poolsim: syntax.json:3:3: expected ',' or '}' after object member, got '\"'"
 
 echo "{$base, \"pooler\": {\"kind\": \"pgbouncer\", \"pool_sise\": 5}}" > unknown.json
-expect unknown 1 'poolsim: unknown.json: $.pooler.pool_sise: unknown key "pool_sise" (expected one of "kind", "pool_mode", "default_pool_size", "max_client_conn", "reserve_pool_size", "max_db_connections", "query_wait_timeout", "query_timeout", "reserve_pool_timeout", "server_connect_timeout", "server_login_retry", "per_statement", "foreign_clients")'
+expect unknown 1 'poolsim: unknown.json: $.pooler.pool_sise: unknown key "pool_sise" (expected one of "kind", "pool_mode", "default_pool_size", "max_client_conn", "reserve_pool_size", "max_db_connections", "query_wait_timeout", "query_timeout", "reserve_pool_timeout", "server_connect_timeout", "server_login_retry", "per_statement", "foreign_clients", "max_prepared_statements")'
 
 echo "{$base, \"seed\": 1, \"seed\": 2}" > dup.json
 expect dup 1 'poolsim: dup.json: $.seed: duplicate key "seed"'
