@@ -964,10 +964,18 @@ static int reject_pooler_keys(const struct json_at *at, struct err *e)
     return 0;
 }
 
-static const char *const supa_keys[] = {"kind",         "pool_mode",          "pool_size",
-                                        "max_clients",  "pool_checkout_timeout", "session_full",
-                                        "capacity",     "session_disconnect", "foreign_clients",
-                                        "budget",       NULL};
+static const char *const supa_keys[] = {"kind",
+                                        "pool_mode",
+                                        "pool_size",
+                                        "max_clients",
+                                        "pool_checkout_timeout",
+                                        "session_full",
+                                        "capacity",
+                                        "session_disconnect",
+                                        "foreign_clients",
+                                        "budget",
+                                        "named_prepared_statements",
+                                        NULL};
 static const char *const supa_budgets[] = {"per_mode", "shared", NULL};
 static const char *const supa_modes[] = {"session", "transaction", NULL};
 static const char *const supa_full[] = {"reject", "queue", NULL};
@@ -996,7 +1004,8 @@ static int load_supavisor(struct supa_config *c, const struct json_at *at, struc
         opt_enum(at, "capacity", supa_caps, &cap, e) != 0 ||
         opt_enum(at, "session_disconnect", supa_disc, &disc, e) != 0 ||
         opt_int(at, "foreign_clients", 0, 1000000, &c->foreign_clients, e) != 0 ||
-        opt_enum(at, "budget", supa_budgets, &budget, e) != 0) {
+        opt_enum(at, "budget", supa_budgets, &budget, e) != 0 ||
+        opt_bool(at, "named_prepared_statements", &c->named_prepared_statements, e) != 0) {
         return -1;
     }
     c->budget = (enum supa_budget)budget;
@@ -1424,6 +1433,7 @@ static void supavisor_json(cJSON *o, const struct supa_config *c)
     cJSON_AddStringToObject(o, "session_disconnect", supa_disc[c->session_disconnect]);
     cJSON_AddNumberToObject(o, "foreign_clients", (double)c->foreign_clients);
     cJSON_AddStringToObject(o, "budget", supa_budgets[c->budget]);
+    cJSON_AddBoolToObject(o, "named_prepared_statements", c->named_prepared_statements);
 }
 
 static cJSON *pooler_json(const struct pooler_config *pc)

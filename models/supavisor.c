@@ -30,6 +30,26 @@ void supa_config_default(struct supa_config *cfg)
     cfg->session_disconnect = SUPA_DISCONNECT_CLOSE;
     cfg->foreign_clients = 0;
     cfg->budget = SUPA_BUDGET_PER_MODE;
+    cfg->named_prepared_statements = false; /* NAMED_PREPARED_STATEMENTS_ENABLED's default */
+}
+
+/* Supavisor tracks named statements: the feature flag, in transaction mode. */
+static bool tracking(const struct supa *p)
+{
+    return p->cfg->named_prepared_statements && p->cfg->pool_mode == SUPA_TRANSACTION;
+}
+
+/* Send c's statement to its worker w: as it is, or translated when tracking. */
+static void forward(struct supa *p, struct supa_client *c, struct supa_worker *w)
+{
+    struct stmt out = c->link->stmt;
+
+    if (tracking(p)) {
+        out = prep_track(&c->stmts, &w->prepared, 0, &c->link->stmt);
+    }
+    out.deallocate_all |= w->discard;
+    w->discard = false;
+    link_send_up(&w->link, LINK_QUERY, &out);
 }
 
 int64_t supa_capacity(const struct supa_config *cfg)
@@ -131,6 +151,8 @@ static void start_worker(struct supa *p, bool warm, bool foreign)
     w->warm = warm;
     w->foreign = foreign;
     w->state = foreign ? SUPA_WK_FOREIGN : SUPA_WK_LOGIN; /* a foreign one is held at once */
+    w->discard = false;
+    prep_map_init(&w->prepared);
     list_node_init(&w->node);
     list_push_tail(wk_list(p, w->state), &w->node);
     sim_event_init(&w->dismiss, on_dismiss, w);
@@ -146,6 +168,7 @@ static void destroy_worker(struct supa *p, struct supa_worker *w)
     }
     sim_cancel(p->sim, &w->dismiss);
     link_close(&w->link);
+    prep_map_fini(&w->prepared);
     list_remove(wk_list(p, w->state), &w->node);
     stat_level_add(&p->m->server_conns, sim_now(p->sim), -1);
     slab_free(&p->workers, w);
@@ -180,7 +203,7 @@ static void give(struct supa *p, struct supa_client *c, struct supa_worker *w)
     if (was == SUPA_CL_CHECKOUT) {
         link_send_down(c->link, LINK_CONNECTED, ERRK_NONE);
     } else {
-        link_send_up(&w->link, LINK_QUERY, &c->link->stmt);
+        forward(p, c, w);
     }
 }
 
@@ -212,12 +235,14 @@ static void unlink_client(struct supa *p, struct supa_client *c, bool closing)
         grow(p);
         return;
     }
+    w->discard = closing && p->cfg->pool_mode == SUPA_SESSION; /* attempt_cleanup */
     worker_free(p, w);
 }
 
 static void destroy_client(struct supa *p, struct supa_client *c)
 {
     sim_cancel(p->sim, &c->timeout);
+    prep_map_fini(&c->stmts);
     list_remove(cl_list(p, c->state), &c->node);
     c->link->peer = NULL;
     stat_level_add(&p->m->client_conns, sim_now(p->sim), -1);
@@ -271,6 +296,9 @@ static void worker_result(struct supa *p, struct supa_worker *w, enum errkind er
 {
     struct supa_client *c = w->client;
 
+    if (tracking(p)) {
+        prep_track_result(&c->stmts, &w->prepared, &w->link.stmt);
+    }
     if (p->cfg->pool_mode == SUPA_TRANSACTION && !w->link.stmt.in_tx_after) {
         unlink_client(p, c, false);
     }
@@ -321,6 +349,7 @@ static void client_connect(struct supa *p, struct link *l)
     c->worker = NULL;
     c->wait_start = 0;
     c->state = SUPA_CL_ACTIVE;
+    prep_map_init(&c->stmts);
     list_node_init(&c->node);
     list_push_tail(&p->cl_active, &c->node);
     sim_event_init(&c->timeout, on_checkout_timeout, c);
@@ -340,7 +369,7 @@ static void client_connect(struct supa *p, struct link *l)
 static void client_query(struct supa *p, struct supa_client *c)
 {
     if (c->state == SUPA_CL_LINKED) {
-        link_send_up(&c->worker->link, LINK_QUERY, &c->link->stmt);
+        forward(p, c, c->worker);
         return;
     }
     assert(c->state == SUPA_CL_ACTIVE);
@@ -436,6 +465,17 @@ void supa_init(struct supa *p, struct sim *sim, const struct supa_config *cfg, s
 /* No timers of its own outside slab objects: only frees (see scn_fini for the order). */
 void supa_fini(struct supa *p)
 {
+    struct list *cls[] = {&p->cl_checkout, &p->cl_active, &p->cl_waiting, &p->cl_linked};
+    struct list *wks[] = {&p->wk_login, &p->wk_idle, &p->wk_busy, &p->wk_foreign};
+
+    for (size_t i = 0; i < sizeof cls / sizeof cls[0]; i++) {
+        for (struct list_node *n = list_first(cls[i]); n; n = list_next(cls[i], n)) {
+            prep_map_fini(&container_of(n, struct supa_client, node)->stmts);
+        }
+        for (struct list_node *n = list_first(wks[i]); n; n = list_next(wks[i], n)) {
+            prep_map_fini(&container_of(n, struct supa_worker, node)->prepared);
+        }
+    }
     slab_fini(&p->clients);
     slab_fini(&p->workers);
 }

@@ -18,6 +18,18 @@
  * timeout, then MaxClientsInSessionMode) or "reject" (since 2025-11-27: a
  * client beyond pool_size session clients is refused at once).
  *
+ * Prepared statements (§1.5.6, the named_prepared_statements feature flag):
+ * with it, in transaction mode, Supavisor tracks each client's named
+ * statements and re-prepares them on whichever worker serves the client, as
+ * PgBouncer does (prepared.h: prep_track; Supavisor names them per client,
+ * supavisor_<n>, where PgBouncer shares one name per text: no difference
+ * here, where a Parse that rides ahead of a Bind costs nothing).  Without it,
+ * or in session mode, statements pass through untouched.  A session backend
+ * reused after its client left (session_disconnect "reuse") is cleaned first:
+ * its prepared statements are discarded before the next client's first
+ * statement (an assumption: domain.md §3.4.2 does not say what
+ * attempt_cleanup resets).
+ *
  * Each client and worker is in exactly one list, the one of its state.
  */
 #ifndef POOLSIM_MODELS_SUPAVISOR_H
@@ -28,6 +40,7 @@
 
 #include "models/link.h"
 #include "models/metrics.h"
+#include "models/prepared.h"
 #include "sim/list.h"
 #include "sim/slab.h"
 
@@ -49,6 +62,7 @@ struct supa_config {
     enum supa_disconnect session_disconnect; /* a session's backend closed or reused */
     int64_t foreign_clients;               /* other session clients (developers' machines) */
     enum supa_budget budget;               /* session and transaction pools share pool_size? */
+    bool named_prepared_statements;        /* the feature flag: track named statements */
 };
 
 enum supa_cl_state { SUPA_CL_CHECKOUT, SUPA_CL_ACTIVE, SUPA_CL_WAITING, SUPA_CL_LINKED };
@@ -64,6 +78,7 @@ struct supa_client {
     struct supa_worker *worker; /* checked-out worker, or NULL */
     sim_time wait_start;        /* when its checkout began (ns) */
     struct sim_event timeout;   /* pool_checkout_timeout */
+    struct prep_map stmts;      /* tracking: its statement names -> texts (owned) */
 };
 
 struct supa_worker {
@@ -76,6 +91,8 @@ struct supa_worker {
     bool foreign;               /* held by a foreign session client for the whole run */
     sim_time linked_at;         /* when it was checked out (ns) */
     struct sim_event dismiss;   /* overflow idle timeout */
+    struct prep_map prepared;   /* tracking: texts prepared on its backend (owned) */
+    bool discard;               /* a reused session backend: its next statement discards first */
 };
 
 struct supa {
