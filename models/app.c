@@ -50,6 +50,7 @@ struct instance {
     struct list waiting;        /* calls waiting for its cold start */
     struct sim_event timer;     /* end of the cold start, or of the idle timeout */
     struct cpool *pools;        /* app.clients pools (owned) */
+    uint64_t stmt_names;        /* the process's prepared-statement name counter (prisma.h) */
 };
 
 struct page {
@@ -165,6 +166,14 @@ static void inst_set_state(struct app *a, struct instance *inst, enum inst_state
 
 static void on_instance_timer(struct sim *sim, struct sim_event *ev);
 
+/* One process, one query-engine library: its PrismaClients share a statement-name counter. */
+static void share_names(struct cpool *cp, struct instance *inst)
+{
+    if (cp->kind == CPOOL_PRISMA_V6) {
+        prisma_share_names(&cp->u.prisma, &inst->stmt_names);
+    }
+}
+
 static struct instance *instance_new(struct app *a, enum inst_state state)
 {
     struct instance *inst = slab_alloc(&a->instances);
@@ -179,9 +188,11 @@ static struct instance *instance_new(struct app *a, enum inst_state state)
     list_push_tail(inst_list(a, state), &inst->node);
     sim_event_init(&inst->timer, on_instance_timer, inst);
     inst->pools = xcalloc((size_t)clients, sizeof *inst->pools);
+    inst->stmt_names = 0;
     for (int64_t i = 0; i < clients; i++) {
         cpool_init(&inst->pools[i], a->sim, &a->x->client_pool, a->m, a->up, a->rtt,
                    (int)a->x->net.handshake_rtts);
+        share_names(&inst->pools[i], inst);
     }
     stat_level_add(&a->m->instances, sim_now(a->sim), 1);
     return inst;
@@ -521,22 +532,29 @@ static struct cpool *call_pool(struct app *a, struct call *c)
     list_push_tail(&a->own_live, &op->node);
     cpool_init(&op->pool, a->sim, &a->x->client_pool, a->m, a->up, a->rtt,
                (int)a->x->net.handshake_rtts);
+    share_names(&op->pool, c->inst);
     c->own_pool = &op->pool;
     return c->own_pool;
 }
 
 /* ---- tasks: one operation of one attempt ---- */
 
-/* The statement at the task's script position. */
+/*
+ * The statement at the task's script position.  Each of the operation's own
+ * statements is a distinct SQL text, identified by its endpoint and its draw
+ * index (operation and position): the key of Prisma's statement cache.
+ */
 static struct stmt script_stmt(const struct task *t)
 {
     struct stmt s = {.server_ns = 0};
-    size_t k = (size_t)t->op->statements;
+    size_t k = (size_t)t->op->statements, j = t->pos - t->head;
 
-    if (t->pos >= t->head && t->pos < t->head + k) {
-        s.server_ns = t->times[t->pos - t->head];
+    if (t->pos >= t->head && j < k) {
+        s.server_ns = t->times[j];
+        s.text = ((uint64_t)t->call->ep_index + 1) << 32 | (uint64_t)(t->op->first_draw + j);
     }
     s.in_tx_after = t->wrapped && t->pos + 1 < t->len;
+    s.deallocate_all = t->head == 2 && t->pos == 1; /* pgbouncer=true, after BEGIN (§1.5.2) */
     return s;
 }
 

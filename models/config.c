@@ -779,16 +779,17 @@ static const char *const cpool_keys[] = {"kind",
                                          "socket_timeout",
                                          "idle_reaper",
                                          "pgbouncer",
+                                         "statement_cache_size",
                                          "max",
                                          "connectionTimeoutMillis",
                                          "idleTimeoutMillis",
                                          NULL};
 /* In the order of enum client_pool_kind. */
 static const char *const cpool_kinds[] = {"prisma-v6", "pg-pool", "dedicated", NULL};
-static const char *const cpool_kind_keys[][9] = {
+static const char *const cpool_kind_keys[][10] = {
     [CPOOL_PRISMA_V6] = {"kind", "connection_limit", "pool_timeout", "connect_timeout",
                          "max_idle_connection_lifetime", "socket_timeout", "idle_reaper",
-                         "pgbouncer", NULL},
+                         "pgbouncer", "statement_cache_size", NULL},
     [CPOOL_PG_POOL] = {"kind", "max", "connectionTimeoutMillis", "idleTimeoutMillis", NULL},
     [CPOOL_DEDICATED] = {"kind", NULL},
 };
@@ -831,7 +832,8 @@ static int load_prisma(struct prisma_config *pc, const struct json_at *at, struc
         opt_dur(at, "connect_timeout", JSON_BARE_S, &pc->connect_timeout, e) != 0 ||
         opt_dur(at, "max_idle_connection_lifetime", JSON_BARE_S, &pc->max_idle_lifetime, e) != 0 ||
         opt_enum(at, "idle_reaper", idle_reapers, &reaper, e) != 0 ||
-        opt_bool(at, "pgbouncer", &pc->pgbouncer, e) != 0) {
+        opt_bool(at, "pgbouncer", &pc->pgbouncer, e) != 0 ||
+        opt_int(at, "statement_cache_size", 0, 1000000, &pc->statement_cache_size, e) != 0) {
         return -1;
     }
     pc->idle_reaper = (enum prisma_reaper)reaper;
@@ -1410,6 +1412,7 @@ static cJSON *client_pool_json(const struct client_pool_config *cp)
         }
         cJSON_AddStringToObject(o, "idle_reaper", idle_reapers[pc->idle_reaper]);
         cJSON_AddBoolToObject(o, "pgbouncer", pc->pgbouncer);
+        cJSON_AddNumberToObject(o, "statement_cache_size", (double)pc->statement_cache_size);
         break;
     case CPOOL_PG_POOL:
         cJSON_AddNumberToObject(o, "max", (double)cp->pgpool.max);

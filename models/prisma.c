@@ -2,7 +2,8 @@
  * prisma.c - Prisma v4-v6's mobc pool (reference/domain.md §1.2, §1.3; see
  * prisma.h): fair permits, LIFO idle reuse, lazy opening, pool_timeout over
  * wait + connect (P2024), connect_timeout (P1001), socket_timeout (P1008),
- * idle lifetime checked at checkout or also by a periodic cleaner.
+ * idle lifetime checked at checkout or also by a periodic cleaner, and
+ * quaint's statement cache (§1.2: a miss prepares first).
  */
 #include "models/prisma.h"
 
@@ -17,6 +18,12 @@ void prisma_config_default(struct prisma_config *cfg, int64_t app_cores)
     cfg->socket_timeout = 0;
     cfg->idle_reaper = PRISMA_REAP_CHECKOUT;
     cfg->pgbouncer = false;
+    cfg->statement_cache_size = 100; /* quaint's url.rs: let mut statement_cache_size = 100 */
+}
+
+int64_t prisma_cache_size(const struct prisma_config *cfg)
+{
+    return cfg->pgbouncer ? 0 : cfg->statement_cache_size;
 }
 
 int64_t prisma_open(const struct prisma *pool)
@@ -55,6 +62,7 @@ static void conn_destroy(struct prisma *pool, struct prisma_conn *c)
     sim_cancel(pool->sim, &c->connect_timer);
     sim_cancel(pool->sim, &c->socket_timer);
     link_fini(&c->link);
+    prep_map_fini(&c->cache);
     list_remove(state_list(pool, c->state), &c->node);
     slab_free(&pool->conns, c);
 }
@@ -149,6 +157,29 @@ static void open_failed(struct prisma *pool, struct prisma_conn *c, enum errkind
     permit_release(pool);
 }
 
+/* One statement on the wire, under socket_timeout (quaint's perform_io times each I/O). */
+static void send_stmt(struct prisma_conn *c, const struct stmt *s)
+{
+    if (c->pool->cfg->socket_timeout > 0) {
+        sim_schedule_in(c->pool->sim, &c->socket_timer, c->pool->cfg->socket_timeout);
+    }
+    link_send_up(&c->link, LINK_QUERY, s);
+}
+
+/* The Parse succeeded: cache the statement (evicting the least recent), then execute it. */
+static void prepared(struct prisma_conn *c)
+{
+    uint64_t text, name;
+
+    if (prep_map_size(&c->cache) >= (size_t)prisma_cache_size(c->pool->cfg) &&
+        prep_map_pop_lru(&c->cache, &text, &name)) {
+        c->exec.closes = true; /* the evicted Statement is dropped: its Close goes out first */
+        c->exec.close_name = name;
+    }
+    prep_map_put(&c->cache, c->exec.text, c->exec.name);
+    send_stmt(c, &c->exec);
+}
+
 static void on_conn_down(struct link *l, enum link_msg msg, enum errkind err)
 {
     struct prisma_conn *c = l->owner;
@@ -165,6 +196,16 @@ static void on_conn_down(struct link *l, enum link_msg msg, enum errkind err)
     }
     assert(c->state == PRISMA_BUSY && (msg == LINK_RESULT || msg == LINK_FATAL));
     sim_cancel(pool->sim, &c->socket_timer);
+    if (c->parsing) {
+        c->parsing = false;
+        if (msg == LINK_RESULT && err == ERRK_NONE) {
+            prepared(c);
+            return;
+        }
+    }
+    if (msg == LINK_RESULT) { /* an error ended the transaction (postgres.c) */
+        c->in_tx = err == ERRK_NONE && c->link.stmt.in_tx_after;
+    }
     c->on_result(c->user, msg, err);
 }
 
@@ -197,6 +238,8 @@ static void open_new(struct prisma *pool, struct pool_request *co)
     c->idle_since = 0;
     c->on_result = NULL;
     c->user = NULL;
+    prep_map_init(&c->cache);
+    c->parsing = c->in_tx = false;
     co->opening = c;
     list_node_init(&c->node);
     list_push_tail(&pool->connecting, &c->node);
@@ -268,23 +311,44 @@ void prisma_checkout(struct prisma *pool, struct pool_request *co, pool_granted_
     }
 }
 
+/*
+ * quaint's fetch_cached: an app statement that hits the cache is executed by
+ * name; one that misses is prepared first under the process's next name.
+ * Without a cache every statement goes unnamed.
+ */
 void prisma_query(struct prisma_conn *c, const struct stmt *s, pool_result_fn *on_result,
                   void *user)
 {
-    assert(c->state == PRISMA_BUSY);
+    struct stmt out = *s;
+    uint64_t name;
+
+    assert(c->state == PRISMA_BUSY && !c->parsing && s->kind == STMT_SIMPLE);
     c->on_result = on_result;
     c->user = user;
-    if (c->pool->cfg->socket_timeout > 0) {
-        sim_schedule_in(c->pool->sim, &c->socket_timer, c->pool->cfg->socket_timeout);
+    if (s->text == 0 || prisma_cache_size(c->pool->cfg) == 0) {
+        send_stmt(c, &out);
+        return;
     }
-    link_send_up(&c->link, LINK_QUERY, s);
+    if (prep_map_get(&c->cache, s->text, &name)) {
+        out.kind = STMT_EXECUTE;
+        out.name = name;
+        send_stmt(c, &out);
+        return;
+    }
+    c->exec = out;
+    c->exec.kind = STMT_EXECUTE;
+    c->exec.name = (*c->pool->names)++;
+    c->parsing = true;
+    out = (struct stmt){.kind = STMT_PARSE, .text = s->text, .name = c->exec.name};
+    out.in_tx_after = c->in_tx; /* a Parse leaves the transaction status as it was */
+    send_stmt(c, &out);
 }
 
 void prisma_release(struct prisma_conn *c)
 {
     struct prisma *pool = c->pool;
 
-    assert(c->state == PRISMA_BUSY);
+    assert(c->state == PRISMA_BUSY && !c->parsing);
     c->idle_since = sim_now(pool->sim);
     c->on_result = NULL;
     conn_set_state(pool, c, PRISMA_IDLE);
@@ -326,6 +390,8 @@ void prisma_init(struct prisma *pool, struct sim *sim, const struct prisma_confi
     pool->created = sim_now(sim);
     pool->permits = 0;
     pool->opened = 0;
+    pool->own_names = 0;
+    pool->names = &pool->own_names;
     sim_event_init(&pool->reaper, on_reaper, pool);
     list_init(&pool->waiters);
     list_init(&pool->connecting);
@@ -334,9 +400,21 @@ void prisma_init(struct prisma *pool, struct sim *sim, const struct prisma_confi
     slab_init(&pool->conns, sizeof(struct prisma_conn));
 }
 
+void prisma_share_names(struct prisma *pool, uint64_t *counter)
+{
+    pool->names = counter;
+}
+
 /* Memory only: pending events die with the engine (see prisma.h). */
 void prisma_fini(struct prisma *pool)
 {
+    struct list *lists[] = {&pool->connecting, &pool->idle, &pool->busy};
+
+    for (size_t i = 0; i < sizeof lists / sizeof lists[0]; i++) {
+        for (struct list_node *n = list_first(lists[i]); n; n = list_next(lists[i], n)) {
+            prep_map_fini(&container_of(n, struct prisma_conn, node)->cache);
+        }
+    }
     slab_fini(&pool->conns);
 }
 
@@ -358,9 +436,28 @@ static bool idle_ordered(const struct prisma *pool)
            list_is_empty(&pool->idle) || sim_event_is_pending(&pool->reaper);
 }
 
+/* Every statement cache is a sound table within its capacity; a Parse is in flight only if busy. */
+static bool caches_ok(const struct prisma *pool)
+{
+    const struct list *lists[] = {&pool->connecting, &pool->idle, &pool->busy};
+    size_t cap = (size_t)prisma_cache_size(pool->cfg);
+
+    for (size_t i = 0; i < sizeof lists / sizeof lists[0]; i++) {
+        for (struct list_node *n = list_first(lists[i]); n; n = list_next(lists[i], n)) {
+            const struct prisma_conn *c = container_of(n, struct prisma_conn, node);
+
+            if (prep_map_size(&c->cache) > cap || !prep_map_check(&c->cache) ||
+                (c->parsing && c->state != PRISMA_BUSY)) {
+                return false;
+            }
+        }
+    }
+    return true;
+}
+
 bool prisma_check(const struct prisma *pool)
 {
-    return pool->permits <= pool->cfg->connection_limit &&
+    return caches_ok(pool) && pool->permits <= pool->cfg->connection_limit &&
            (int64_t)(list_count(&pool->connecting) + list_count(&pool->busy)) <= pool->permits &&
            (list_is_empty(&pool->waiters) || pool->permits == pool->cfg->connection_limit) &&
            idle_ordered(pool);

@@ -24,6 +24,22 @@
  * to close are not scheduled (the next one is the first grid point after
  * the oldest idle connection expires), which changes no outcome.
  *
+ * Named prepared statements (domain.md §1.2, §1.5): each connection keeps
+ * quaint's LRU cache of statement_cache_size entries (forced to 0 by
+ * pgbouncer), from a statement's text to the name it was prepared under.  A
+ * statement of the app's (stmt.text != 0) that hits the cache is executed by
+ * name; one that misses is first prepared (a Parse round trip) under the next
+ * name of the process's counter, cached, then executed: a miss costs exactly
+ * one more round trip.  The counter is tokio-postgres' static NEXT_ID
+ * (prepare.rs), shared by every PrismaClient of a process (one query-engine
+ * library per Node.js process): prisma_share_names makes the pools of an app
+ * instance share one; names are never reused.  A failed Parse leaves the
+ * cache as it was; an eviction sends a Close of the evicted name ahead of
+ * the next statement (tokio-postgres closes a Statement when it is dropped).
+ * With a cache of 0 every statement goes unnamed, in one round trip (DESIGN.md
+ * §4: 0 = no named statements).  Other statements (BEGIN, COMMIT, ...) are
+ * simple queries.
+ *
  * Each connection is in exactly one list: connecting, idle or busy; the
  * idle list runs from the most recently released (head) to the oldest.
  * Invariant: connecting + busy <= permits in use <= connection_limit.
@@ -40,6 +56,7 @@
 #include "models/link.h"
 #include "models/metrics.h"
 #include "models/pool.h"
+#include "models/prepared.h"
 #include "sim/list.h"
 #include "sim/slab.h"
 
@@ -63,6 +80,7 @@ struct prisma_config {
     sim_time socket_timeout;        /* statement send-to-answer limit (P1008); 0 = none (ns) */
     enum prisma_reaper idle_reaper; /* who closes expired idle connections */
     bool pgbouncer;                 /* every operation wrapped in BEGIN/DEALLOCATE ALL/.../COMMIT */
+    int64_t statement_cache_size;   /* prepared statements cached per connection (statements) */
 };
 
 enum prisma_conn_state { PRISMA_CONNECTING, PRISMA_IDLE, PRISMA_BUSY };
@@ -79,6 +97,10 @@ struct prisma_conn {
     struct pool_request *co;        /* checkout it is opened for (CONNECTING) */
     pool_result_fn *on_result;      /* the user's handler while BUSY */
     void *user;                     /* its argument */
+    struct prep_map cache;          /* quaint's statement cache: text -> name, LRU (owned) */
+    bool parsing;                   /* a Parse is in flight; exec follows it */
+    struct stmt exec;               /* the Execute to send once the Parse succeeds */
+    bool in_tx;                     /* transaction status after the last answer */
 };
 
 struct prisma {
@@ -93,6 +115,8 @@ struct prisma {
     /* private */
     int64_t permits;         /* permits in use */
     uint64_t opened;         /* connections opened so far: the last serial */
+    uint64_t *names;         /* the process's statement-name counter: the next s<n> (borrowed) */
+    uint64_t own_names;      /* the counter used until prisma_share_names */
     struct sim_event reaper; /* the periodic cleaner's next tick */
     struct list waiters;     /* FIFO of struct pool_request */
     struct list connecting, idle, busy;
@@ -104,6 +128,12 @@ void prisma_config_default(struct prisma_config *cfg, int64_t app_cores);
 void prisma_init(struct prisma *pool, struct sim *sim, const struct prisma_config *cfg,
                  struct metrics *m, const struct upstream *up, sim_time rtt, int handshake_rtts);
 void prisma_fini(struct prisma *pool);
+
+/* Draw statement names from counter (borrowed, shared by a process's pools; starts at 0). */
+void prisma_share_names(struct prisma *pool, uint64_t *counter);
+
+/* The statement cache's capacity: statement_cache_size, or 0 with pgbouncer. */
+int64_t prisma_cache_size(const struct prisma_config *cfg);
 
 /* Start a checkout; co->granted is called exactly once (possibly before this returns). */
 void prisma_checkout(struct prisma *pool, struct pool_request *co, pool_granted_fn *granted);

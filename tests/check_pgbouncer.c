@@ -548,10 +548,11 @@ static sim_time per_statement_case(const char *client_pool, const char *pooler)
 
 START_TEST(per_statement_adds_its_cost_once_per_statement)
 {
-    /* connect 6 ms; each statement 2 ms of round trip + 10 ms */
-    ck_assert_int_eq(per_statement_case("", ""), SIM_MS(6 + 2 * 12));
+    /* connect 6 ms; each statement a Parse round trip (2 ms), then 2 ms of round trip + 10 ms;
+     * PgBouncer's cost is paid by the Parse as by any message */
+    ck_assert_int_eq(per_statement_case("", ""), SIM_MS(6 + 2 * (2 + 12)));
     ck_assert_int_eq(per_statement_case("", ", \"per_statement\": \"3ms\""),
-                     SIM_MS(6 + 2 * 12 + 2 * 3));
+                     SIM_MS(6 + 2 * (2 + 12) + 4 * 3));
     /* pgbouncer: BEGIN, DEALLOCATE ALL, 2 statements, COMMIT: 5 statements */
     ck_assert_int_eq(per_statement_case("\"pgbouncer\": true", ""), SIM_MS(6 + 5 * 2 + 20));
     ck_assert_int_eq(per_statement_case("\"pgbouncer\": true", ", \"per_statement\": \"3ms\""),

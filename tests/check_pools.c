@@ -342,9 +342,10 @@ START_TEST(prisma_connect_timeout_before_pool_timeout_is_p1001)
 END_TEST
 
 /*
- * socket_timeout 1 s, 10 ms round trips: the connect takes 30 ms, the 3 s
- * statement is sent at 30 ms and fails with P1008 at 1.030 s; the connection
- * is dropped at both ends, and the next call opens a new one.
+ * socket_timeout 1 s, 10 ms round trips: the connect takes 30 ms, the Parse
+ * of the new statement 10 ms, the 3 s statement is sent at 40 ms and fails
+ * with P1008 at 1.040 s; the connection is dropped at both ends, and the next
+ * call opens a new one.
  */
 START_TEST(prisma_socket_timeout_fails_the_statement_with_p1008_and_drops_the_connection)
 {
@@ -359,12 +360,12 @@ START_TEST(prisma_socket_timeout_fails_the_statement_with_p1008_and_drops_the_co
                 "\"network\": {\"app_db_rtt\": \"10ms\"}}");
     rig_load(&r, "a");
     run_to(&r, SIM_S(2));
-    ck_assert_int_eq(rig_only_latency(&r, SER_ERRORS + ERRK_P1008), SIM_MS(1030));
+    ck_assert_int_eq(rig_only_latency(&r, SER_ERRORS + ERRK_P1008), SIM_MS(1040));
     ck_assert_int_eq(cpool_open(pool_at(&r.s.app, 0)), 0);
     ck_assert_int_eq(pg_backends(&r.s.pg), 0);
     rig_load(&r, "b"); /* shorter than socket_timeout: a new connection, then success */
     run_to(&r, SIM_S(4));
-    ck_assert_int_eq(rig_only_latency(&r, SER_OK), SIM_MS(30 + 10 + 500));
+    ck_assert_int_eq(rig_only_latency(&r, SER_OK), SIM_MS(30 + 10 + 10 + 500));
     ck_assert_uint_eq(pool_at(&r.s.app, 0)->u.prisma.opened, 2);
     rig_down(&r);
 }

@@ -131,7 +131,10 @@ START_TEST(overflow_worker_is_dismissed_after_five_idle_minutes)
 {
     struct rig r;
 
-    rig_up(&r, HEAD("1s") "\"pooler\": {\"kind\": \"supavisor\", \"pool_mode\": \"transaction\","
+    /* unnamed statements: without named_prepared_statements, b's named one would find its
+     * Parse on the first worker and fail with 26000 on the second (check_prepared.c) */
+    rig_up(&r, HEAD("1s") "\"client_pool\": {\"statement_cache_size\": 0},"
+                          "\"pooler\": {\"kind\": \"supavisor\", \"pool_mode\": \"transaction\","
                           " \"pool_size\": 2},"
                           "\"postgres\": {\"backend_start\": \"0s\"}}");
     rig_load(&r, "ab");
