@@ -103,7 +103,10 @@ struct link {
 void link_init(struct link *l, struct sim *sim, const struct upstream *up, sim_time rtt,
                int handshake_rtts, link_down_fn *on_down, void *owner);
 
-/* Client -> server.  A QUERY carries stmt (copied). */
+/*
+ * Client -> server.  A QUERY carries stmt (copied), or, with stmt NULL, the
+ * statement already built in l->stmt (the hot path: no second copy).
+ */
 void link_send_up(struct link *l, enum link_msg m, const struct stmt *stmt);
 
 /* Server -> client. */

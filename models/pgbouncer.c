@@ -19,7 +19,7 @@
  * server is logging in; clients never exceed max_client_conn; the login
  * retry timer runs only after a failed login; the connection levels match;
  * the statements tracked on servers are at most max_prepared_statements
- * each (none without tracking).
+ * each.
  */
 #include "models/pgbouncer.h"
 
@@ -209,18 +209,15 @@ static bool fast_fail(const struct pgb *p)
 /* Send client c's statement to its server s: as it is, or translated when tracking (§2.5). */
 static void forward(struct pgb *p, struct pgb_client *c, struct pgb_server *s)
 {
-    struct stmt out;
-
     s->ready = false;
-    if (!tracking(p)) {
-        link_send_up(&s->link, LINK_QUERY, &c->link->stmt);
-        return;
+    s->link.stmt = c->link->stmt;
+    if (tracking(p)) {
+        p->tracked -= prep_map_size(&s->prepared);
+        prep_track(&c->stmts, &s->prepared, (size_t)p->cfg->max_prepared_statements,
+                   &s->link.stmt);
+        p->tracked += prep_map_size(&s->prepared);
     }
-    p->tracked -= prep_map_size(&s->prepared);
-    out = prep_track(&c->stmts, &s->prepared, (size_t)p->cfg->max_prepared_statements,
-                     &c->link->stmt);
-    p->tracked += prep_map_size(&s->prepared);
-    link_send_up(&s->link, LINK_QUERY, &out);
+    link_send_up(&s->link, LINK_QUERY, NULL);
 }
 
 /* Link waiting or active client c to idle server s and forward c's query. */
@@ -757,8 +754,7 @@ bool pgb_check(const struct pgb *p)
     if (sim_event_is_pending(&p->login_retry) && !p->login_failed) {
         return false;
     }
-    if (p->tracked > (size_t)servers * (size_t)p->cfg->max_prepared_statements ||
-        (!tracking(p) && p->tracked > 0)) {
+    if (p->tracked > (size_t)servers * (size_t)p->cfg->max_prepared_statements) {
         return false;
     }
     return list_count(&p->cl_linked) == list_count(&p->sv_active) &&

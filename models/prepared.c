@@ -176,45 +176,38 @@ static void server_add(struct prep_map *server, size_t cap, uint64_t text, struc
     prep_map_put(server, text, text);
 }
 
-struct stmt prep_track(struct prep_map *client, struct prep_map *server, size_t server_cap,
-                       const struct stmt *in)
+void prep_track(struct prep_map *client, struct prep_map *server, size_t server_cap, struct stmt *s)
 {
-    struct stmt out = *in;
-    uint64_t text = 0;
-
-    if (out.closes) { /* answered by the pooler: only the client's mapping goes */
-        prep_map_del(client, out.close_name);
-        out.closes = false;
+    if (s->closes) { /* answered by the pooler: only the client's mapping goes */
+        prep_map_del(client, s->close_name);
+        s->closes = false;
     }
-    switch (out.kind) {
+    switch (s->kind) {
     case STMT_SIMPLE:
         break;
     case STMT_PARSE:
-        assert(!prep_map_has(client, out.name)); /* a name in use: PgBouncer would disconnect */
-        prep_map_put(client, out.name, out.text);
-        out.name = STMT_POOLER_NAME | out.text;
-        if (prep_map_get(server, out.text, NULL)) {
-            out.kind = STMT_DESCRIBE; /* the Parse is answered by the pooler, the Describe is not */
+        assert(!prep_map_has(client, s->name)); /* a name in use: PgBouncer would disconnect */
+        prep_map_put(client, s->name, s->text);
+        s->name = STMT_POOLER_NAME | s->text;
+        if (prep_map_get(server, s->text, NULL)) {
+            s->kind = STMT_DESCRIBE; /* the Parse is answered by the pooler, the Describe is not */
         } else {
-            server_add(server, server_cap, out.text, &out);
+            server_add(server, server_cap, s->text, s);
         }
         break;
     case STMT_DESCRIBE:
         assert(!"clients never send a Describe alone");
         break;
     case STMT_EXECUTE:
-        if (!prep_map_get(client, out.name, &text)) {
-            assert(!"an unknown name: PgBouncer would disconnect the client");
-        }
-        out.text = text;
-        out.name = STMT_POOLER_NAME | text;
-        if (!prep_map_get(server, text, NULL)) {
-            out.parse_first = true;
-            server_add(server, server_cap, text, &out);
+        /* PgBouncer finds the text in the client's table by name; here the wire carries it
+         * (a Prisma connection binds only names it prepared through this client: always there) */
+        s->name = STMT_POOLER_NAME | s->text;
+        if (!prep_map_get(server, s->text, NULL)) {
+            s->parse_first = true;
+            server_add(server, server_cap, s->text, s);
         }
         break;
     }
-    return out;
 }
 
 void prep_track_result(struct prep_map *client, struct prep_map *server, const struct stmt *sent)

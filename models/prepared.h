@@ -115,20 +115,20 @@ bool prep_map_check(const struct prep_map *m);
 /*
  * A pooler that tracks prepared statements (PgBouncer with
  * max_prepared_statements > 0, Supavisor with named_prepared_statements):
- * the statement `in`, sent by a client whose statements are `client`
- * (client name -> text), as it goes to a server connection whose prepared
- * texts are `server` (an LRU of at most server_cap entries; 0 = unbounded).
+ * rewrites, in place, the statement s sent by a client whose statements are
+ * `client` (client name -> text) into what goes to a server connection
+ * whose prepared texts are `server` (an LRU of at most server_cap entries;
+ * 0 = unbounded).
  * Server-side names are STMT_POOLER_NAME | text, one per distinct text as
  * PgBouncer's PGBOUNCER_<id> are.  A client's Parse of a text the server
  * holds becomes a Describe (no Parse reaches the server); an Execute on a
  * server that lacks the text carries the Parse ahead of it, in the same
  * round trip; a client's Close is answered by the pooler and goes no
  * further; an eviction from the server's LRU sends a Close of the evicted
- * name with the statement.  The tables are updated; returns the statement
- * to forward.
+ * name with the statement.  The tables are updated.
  */
-struct stmt prep_track(struct prep_map *client, struct prep_map *server, size_t server_cap,
-                       const struct stmt *in);
+void prep_track(struct prep_map *client, struct prep_map *server, size_t server_cap,
+                struct stmt *s);
 
 /* The answer to a tracked statement came back: DEALLOCATE ALL clears both views (§2.5.1). */
 void prep_track_result(struct prep_map *client, struct prep_map *server, const struct stmt *sent);

@@ -157,7 +157,8 @@ static void open_failed(struct prisma *pool, struct prisma_conn *c, enum errkind
     permit_release(pool);
 }
 
-/* One statement on the wire, under socket_timeout (quaint's perform_io times each I/O). */
+/* One statement on the wire (s, or with NULL the one built in the link), under socket_timeout
+ * (quaint's perform_io times each I/O). */
 static void send_stmt(struct prisma_conn *c, const struct stmt *s)
 {
     if (c->pool->cfg->socket_timeout > 0) {
@@ -319,29 +320,30 @@ void prisma_checkout(struct prisma *pool, struct pool_request *co, pool_granted_
 void prisma_query(struct prisma_conn *c, const struct stmt *s, pool_result_fn *on_result,
                   void *user)
 {
-    struct stmt out = *s;
+    struct stmt *out = &c->link.stmt; /* built in place: link_send_up(NULL) sends it */
     uint64_t name;
 
     assert(c->state == PRISMA_BUSY && !c->parsing && s->kind == STMT_SIMPLE);
     c->on_result = on_result;
     c->user = user;
     if (s->text == 0 || prisma_cache_size(c->pool->cfg) == 0) {
-        send_stmt(c, &out);
+        send_stmt(c, s);
         return;
     }
     if (prep_map_get(&c->cache, s->text, &name)) {
-        out.kind = STMT_EXECUTE;
-        out.name = name;
-        send_stmt(c, &out);
+        *out = *s;
+        out->kind = STMT_EXECUTE;
+        out->name = name;
+        send_stmt(c, NULL);
         return;
     }
-    c->exec = out;
+    c->exec = *s;
     c->exec.kind = STMT_EXECUTE;
     c->exec.name = (*c->pool->names)++;
     c->parsing = true;
-    out = (struct stmt){.kind = STMT_PARSE, .text = s->text, .name = c->exec.name};
-    out.in_tx_after = c->in_tx; /* a Parse leaves the transaction status as it was */
-    send_stmt(c, &out);
+    *out = (struct stmt){.kind = STMT_PARSE, .text = s->text, .name = c->exec.name};
+    out->in_tx_after = c->in_tx; /* a Parse leaves the transaction status as it was */
+    send_stmt(c, NULL);
 }
 
 void prisma_release(struct prisma_conn *c)

@@ -42,14 +42,13 @@ static bool tracking(const struct supa *p)
 /* Send c's statement to its worker w: as it is, or translated when tracking. */
 static void forward(struct supa *p, struct supa_client *c, struct supa_worker *w)
 {
-    struct stmt out = c->link->stmt;
-
+    w->link.stmt = c->link->stmt;
     if (tracking(p)) {
-        out = prep_track(&c->stmts, &w->prepared, 0, &c->link->stmt);
+        prep_track(&c->stmts, &w->prepared, 0, &w->link.stmt);
     }
-    out.deallocate_all |= w->discard;
+    w->link.stmt.deallocate_all |= w->discard;
     w->discard = false;
-    link_send_up(&w->link, LINK_QUERY, &out);
+    link_send_up(&w->link, LINK_QUERY, NULL);
 }
 
 int64_t supa_capacity(const struct supa_config *cfg)

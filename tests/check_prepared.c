@@ -108,28 +108,35 @@ START_TEST(tracking_renames_reprepares_and_forgets_on_deallocate_all)
     prep_map_init(&c2);
     prep_map_init(&srv);
     /* the first Parse of a text reaches the server under the pooler's name */
-    out = prep_track(&c1, &srv, 1, &in);
+    out = in;
+    prep_track(&c1, &srv, 1, &out);
     ck_assert_int_eq(out.kind, STMT_PARSE);
     ck_assert_uint_eq(out.name, STMT_POOLER_NAME | 77);
     /* another client's Parse of the same text under the same name s0: a Describe only */
-    out = prep_track(&c2, &srv, 1, &in);
+    out = in;
+    prep_track(&c2, &srv, 1, &out);
     ck_assert_int_eq(out.kind, STMT_DESCRIBE);
     ck_assert_uint_eq(out.name, STMT_POOLER_NAME | 77);
-    /* an Execute of a text the server holds goes as it is, renamed */
-    in = (struct stmt){.kind = STMT_EXECUTE, .name = 0, .server_ns = 5};
-    out = prep_track(&c1, &srv, 1, &in);
+    /* an Execute of a text the server holds goes as it is, renamed (the wire carries the text
+     * that PgBouncer looks up by the client's name) */
+    in = (struct stmt){.kind = STMT_EXECUTE, .name = 0, .text = 77, .server_ns = 5};
+    out = in;
+    prep_track(&c1, &srv, 1, &out);
     ck_assert(out.kind == STMT_EXECUTE && !out.parse_first && out.text == 77);
     /* a second text on a server of capacity 1 evicts the first, whose Close rides along */
     in = (struct stmt){.kind = STMT_PARSE, .text = 78, .name = 1};
-    out = prep_track(&c1, &srv, 1, &in);
+    out = in;
+    prep_track(&c1, &srv, 1, &out);
     ck_assert(out.kind == STMT_PARSE && out.closes && out.close_name == (STMT_POOLER_NAME | 77));
     /* so an Execute of the first text carries its Parse ahead of it (no extra round trip) */
-    in = (struct stmt){.kind = STMT_EXECUTE, .name = 0};
-    out = prep_track(&c2, &srv, 1, &in);
+    in = (struct stmt){.kind = STMT_EXECUTE, .name = 0, .text = 77};
+    out = in;
+    prep_track(&c2, &srv, 1, &out);
     ck_assert(out.parse_first && out.text == 77 && out.closes);
     /* a client's Close is answered by the pooler: its mapping goes, nothing reaches the server */
     in = (struct stmt){.kind = STMT_SIMPLE, .closes = true, .close_name = 1};
-    out = prep_track(&c1, &srv, 1, &in);
+    out = in;
+    prep_track(&c1, &srv, 1, &out);
     ck_assert(!out.closes && !prep_map_has(&c1, 1) && prep_map_has(&c1, 0));
     /* DEALLOCATE ALL clears the client's tracked statements and the server's (domain §2.5.1) */
     in = (struct stmt){.kind = STMT_SIMPLE, .deallocate_all = true};
