@@ -213,8 +213,7 @@ static void forward(struct pgb *p, struct pgb_client *c, struct pgb_server *s)
     s->link.stmt = c->link->stmt;
     if (tracking(p)) {
         p->tracked -= prep_map_size(&s->prepared);
-        prep_track(&c->stmts, &s->prepared, (size_t)p->cfg->max_prepared_statements,
-                   &s->link.stmt);
+        prep_track(&c->stmts, &s->prepared, (size_t)p->cfg->max_prepared_statements, &s->link.stmt);
         p->tracked += prep_map_size(&s->prepared);
     }
     link_send_up(&s->link, LINK_QUERY, NULL);
