@@ -80,10 +80,9 @@ static int opt_object(const struct json_at *o, const char *key, const char *cons
 
 /* ---- top level ---- */
 
-static const char *const top_keys[] = {"name",     "description", "seed",        "replications",
-                                       "warmup",   "duration",    "requests",    "workload",
-                                       "app",      "client_pool", "pooler",      "postgres",
-                                       "network",  NULL};
+static const char *const top_keys[] = {
+    "name",     "description", "seed",        "replications", "warmup",   "duration", "requests",
+    "workload", "app",         "client_pool", "pooler",       "postgres", "network",  NULL};
 
 static int load_run(struct experiment *x, const struct json_at *root, struct err *e)
 {
@@ -886,8 +885,9 @@ static int load_client_pool(struct client_pool_config *cp, const struct app_conf
     }
     if (wl->model == WL_OPEN) { /* an arrival would open a connection no one ever reuses */
         json_get(&at, "kind", &v);
-        err_at(e, v.path, "\"dedicated\" needs the closed workload (each closed user owns one "
-                          "connection)");
+        err_at(e, v.path,
+               "\"dedicated\" needs the closed workload (each closed user owns one "
+               "connection)");
         return -1;
     }
     return 0;
@@ -994,8 +994,9 @@ static int load_supavisor(struct supa_config *c, const struct json_at *at, struc
         return -1;
     }
     if (!json_get(at, "pool_mode", &v)) {
-        err_at(e, at->path, "missing key \"pool_mode\" (\"session\": port 5432, or "
-                            "\"transaction\": port 6543)");
+        err_at(e, at->path,
+               "missing key \"pool_mode\" (\"session\": port 5432, or "
+               "\"transaction\": port 6543)");
         return -1;
     }
     if (json_enum(&v, supa_modes, &mode, e) != 0 ||
@@ -1233,8 +1234,8 @@ static void add_dur(cJSON *o, const char *key, sim_time t)
 static cJSON *dist_json(const struct dist *d)
 {
     cJSON *o = cJSON_CreateObject();
-    static const char *const kinds[] = {"const", "exponential", "uniform",
-                                        "lognormal", "gamma", "empirical"};
+    static const char *const kinds[] = {"const",     "exponential", "uniform",
+                                        "lognormal", "gamma",       "empirical"};
 
     cJSON_AddStringToObject(o, "dist", kinds[d->kind]);
     cJSON_AddNumberToObject(o, "mean_ms", dist_mean_ns(d) / 1e6);

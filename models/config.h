@@ -53,10 +53,10 @@ struct endpoint_config {
 };
 
 struct page_config {
-    char *name;             /* "page" for the single page form (owned) */
+    char *name; /* "page" for the single page form (owned) */
     size_t ncalls;
-    size_t *endpoints;      /* endpoint indices, issued at once (owned) */
-    double weight;          /* > 0; 1 for the single page form */
+    size_t *endpoints; /* endpoint indices, issued at once (owned) */
+    double weight;     /* > 0; 1 for the single page form */
 };
 
 enum workload_model { WL_CLOSED, WL_OPEN };
@@ -138,12 +138,12 @@ struct net_config {
 };
 
 struct experiment {
-    char *name;              /* as written (owned) */
+    char *name; /* as written (owned) */
     uint64_t seed;
     uint32_t replications;
-    sim_time warmup;         /* ns */
-    sim_time duration;       /* ns after the warm-up; 0 when `requests` decides */
-    uint64_t requests;       /* stop after this many requests after the warm-up; 0 = duration */
+    sim_time warmup;   /* ns */
+    sim_time duration; /* ns after the warm-up; 0 when `requests` decides */
+    uint64_t requests; /* stop after this many requests after the warm-up; 0 = duration */
     struct workload_config workload;
     struct app_config app;
     struct client_pool_config client_pool;

@@ -83,21 +83,21 @@ typedef void link_down_fn(struct link *l, enum link_msg m, enum errkind err);
 
 struct link {
     /* set by link_init (client side) */
-    struct sim *sim;            /* borrowed */
-    const struct upstream *up;  /* the server side (borrowed) */
-    sim_time rtt;               /* round trip of this hop (ns) */
-    sim_time handshake_extra;   /* (handshake_rtts - 1) * rtt: added to the CONNECT's way out */
-    link_down_fn *on_down;      /* client side's handler */
-    void *owner;                /* client-side object (borrowed) */
+    struct sim *sim;           /* borrowed */
+    const struct upstream *up; /* the server side (borrowed) */
+    sim_time rtt;              /* round trip of this hop (ns) */
+    sim_time handshake_extra;  /* (handshake_rtts - 1) * rtt: added to the CONNECT's way out */
+    link_down_fn *on_down;     /* client side's handler */
+    void *owner;               /* client-side object (borrowed) */
     /* server side */
-    void *peer;                 /* the server's state of this connection; NULL when none */
+    void *peer; /* the server's state of this connection; NULL when none */
     /* the messages in flight */
-    struct stmt stmt;           /* statement of the last QUERY */
-    enum link_msg up_msg;       /* message in flight up */
-    enum link_msg down_msg;     /* message in flight down */
-    enum errkind down_err;      /* its error kind */
-    struct sim_event ev_up;     /* delivery to the server */
-    struct sim_event ev_down;   /* delivery to the client */
+    struct stmt stmt;         /* statement of the last QUERY */
+    enum link_msg up_msg;     /* message in flight up */
+    enum link_msg down_msg;   /* message in flight down */
+    enum errkind down_err;    /* its error kind */
+    struct sim_event ev_up;   /* delivery to the server */
+    struct sim_event ev_down; /* delivery to the client */
 };
 
 void link_init(struct link *l, struct sim *sim, const struct upstream *up, sim_time rtt,

@@ -152,9 +152,10 @@ int scn_run_checked(const struct experiment *x, uint32_t rep, double *metrics, s
         metrics_values(&s.m, sim_now(s.sim), metrics);
     } else {
         dist_format_duration(sim_now(s.sim), at, sizeof at);
-        err_set(e, "the simulation stalled at %s: %llu events without the clock moving (a "
-                   "zero-time loop, e.g. closed users with no think time whose calls fail at once "
-                   "over a zero round trip)",
+        err_set(e,
+                "the simulation stalled at %s: %llu events without the clock moving (a "
+                "zero-time loop, e.g. closed users with no think time whose calls fail at once "
+                "over a zero round trip)",
                 at, (unsigned long long)SIM_STALL_EVENTS);
     }
     scn_fini(&s);

@@ -64,8 +64,7 @@ int64_t supa_clients(const struct supa *p)
 
 int64_t supa_workers(const struct supa *p)
 {
-    return (int64_t)(list_count(&p->wk_login) + list_count(&p->wk_idle) +
-                     list_count(&p->wk_busy));
+    return (int64_t)(list_count(&p->wk_login) + list_count(&p->wk_idle) + list_count(&p->wk_busy));
 }
 
 static struct list *cl_list(struct supa *p, enum supa_cl_state s)
@@ -263,8 +262,9 @@ static void on_checkout_timeout(struct sim *sim, struct sim_event *ev)
     struct supa *p = c->p;
 
     (void)sim;
-    terminate(p, c, c->state == SUPA_CL_CHECKOUT ? ERRK_MAX_CLIENTS_IN_SESSION_MODE
-                                                 : ERRK_ECHECKOUTTIMEOUT);
+    terminate(p, c,
+              c->state == SUPA_CL_CHECKOUT ? ERRK_MAX_CLIENTS_IN_SESSION_MODE
+                                           : ERRK_ECHECKOUTTIMEOUT);
     assert(supa_check(p));
 }
 
@@ -426,8 +426,8 @@ static const struct upstream_ops supa_ops = {supa_on_msg, supa_on_withdraw};
  */
 static void start_foreign(struct supa *p)
 {
-    int64_t n = p->cfg->foreign_clients < p->cfg->pool_size ? p->cfg->foreign_clients
-                                                             : p->cfg->pool_size;
+    int64_t n =
+        p->cfg->foreign_clients < p->cfg->pool_size ? p->cfg->foreign_clients : p->cfg->pool_size;
     bool in_budget = p->cfg->pool_mode == SUPA_SESSION || p->cfg->budget == SUPA_BUDGET_SHARED;
 
     p->foreign_in_budget = in_budget ? n : 0;

@@ -54,15 +54,15 @@ enum supa_budget { SUPA_BUDGET_PER_MODE, SUPA_BUDGET_SHARED };
 
 struct supa_config {
     enum supa_mode pool_mode;
-    int64_t pool_size;                     /* workers (backend connections) */
-    int64_t max_clients;                   /* transaction-mode client limit */
-    sim_time checkout_timeout;             /* pool_checkout_timeout (ns) */
-    enum supa_session_full session_full;   /* the era's session-mode policy */
-    enum supa_capacity capacity;           /* pool_size or pool_size + 1 workers */
+    int64_t pool_size;                       /* workers (backend connections) */
+    int64_t max_clients;                     /* transaction-mode client limit */
+    sim_time checkout_timeout;               /* pool_checkout_timeout (ns) */
+    enum supa_session_full session_full;     /* the era's session-mode policy */
+    enum supa_capacity capacity;             /* pool_size or pool_size + 1 workers */
     enum supa_disconnect session_disconnect; /* a session's backend closed or reused */
-    int64_t foreign_clients;               /* other session clients (developers' machines) */
-    enum supa_budget budget;               /* session and transaction pools share pool_size? */
-    bool named_prepared_statements;        /* the feature flag: track named statements */
+    int64_t foreign_clients;                 /* other session clients (developers' machines) */
+    enum supa_budget budget;                 /* session and transaction pools share pool_size? */
+    bool named_prepared_statements;          /* the feature flag: track named statements */
 };
 
 enum supa_cl_state { SUPA_CL_CHECKOUT, SUPA_CL_ACTIVE, SUPA_CL_WAITING, SUPA_CL_LINKED };
@@ -71,8 +71,8 @@ enum supa_wk_state { SUPA_WK_LOGIN, SUPA_WK_IDLE, SUPA_WK_BUSY, SUPA_WK_FOREIGN 
 struct supa_worker;
 
 struct supa_client {
-    struct supa *p;             /* owner (borrowed) */
-    struct link *link;          /* the app's connection (borrowed) */
+    struct supa *p;    /* owner (borrowed) */
+    struct link *link; /* the app's connection (borrowed) */
     enum supa_cl_state state;
     struct list_node node;      /* in the list of its state */
     struct supa_worker *worker; /* checked-out worker, or NULL */
@@ -82,8 +82,8 @@ struct supa_client {
 };
 
 struct supa_worker {
-    struct supa *p;             /* owner (borrowed) */
-    struct link link;           /* to PostgreSQL (owned) */
+    struct supa *p;   /* owner (borrowed) */
+    struct link link; /* to PostgreSQL (owned) */
     enum supa_wk_state state;
     struct list_node node;      /* in the list of its state */
     struct supa_client *client; /* holder, or NULL */
@@ -103,14 +103,14 @@ struct supa {
     const struct upstream *db;     /* PostgreSQL (borrowed) */
     sim_time db_rtt;               /* pooler <-> PostgreSQL round trip (ns) */
     int handshake_rtts;
-    struct upstream up;            /* what the app's links point at */
+    struct upstream up; /* what the app's links point at */
     /* private */
     struct slab clients, workers;
     struct list cl_checkout, cl_active, cl_waiting, cl_linked;
     struct list wk_login, wk_idle, wk_busy;
-    struct list wk_foreign;        /* backends held by foreign session clients */
-    int64_t foreign_in_budget;     /* of those, how many count against this pool's capacity */
-    bool warm_started;             /* the warm worker exists (from the first client on) */
+    struct list wk_foreign;    /* backends held by foreign session clients */
+    int64_t foreign_in_budget; /* of those, how many count against this pool's capacity */
+    bool warm_started;         /* the warm worker exists (from the first client on) */
 };
 
 void supa_config_default(struct supa_config *cfg);

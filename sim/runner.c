@@ -60,10 +60,10 @@ struct run {
     size_t started_point;             /* point of the job most recently handed out */
     size_t points_done, rows_done;    /* progress */
     struct progress progress;
-    bool failed;                      /* a replication could not complete: stop */
-    size_t failed_point;              /* the lowest failing (point, replication) seen */
+    bool failed;         /* a replication could not complete: stop */
+    size_t failed_point; /* the lowest failing (point, replication) seen */
     uint32_t failed_rep;
-    struct err failure;               /* its message */
+    struct err failure; /* its message */
 };
 
 /* ---- building and validating the points ---- */
