@@ -58,11 +58,30 @@ START_TEST(every_checker_holds_after_every_event)
 }
 END_TEST
 
+/* One shortened incident point (before, 20 users, 60 s) with every checker after every event. */
+START_TEST(incident_point_holds_every_invariant)
+{
+    struct cJSON *doc = NULL;
+    struct sweep_plan plan;
+    struct sweep_set sets[] = {{"duration", "\"60s\""}, {"warmup", "\"0s\""}};
+    struct err e;
+
+    err_clear(&e);
+    ck_assert_msg(json_load_file("experiments/incident.json", &doc, &e) == 0, "%s", e.msg);
+    ck_assert_msg(sweep_expand(doc, sets, 2, &plan, &e) == 0, "%s", e.msg);
+    ck_assert_str_eq(plan.points[4].label, "variant \"before: session 5432\", workload.users=20");
+    ck_assert_uint_gt(run_point_paranoid(&plan, 4), 1000);
+    sweep_plan_fini(&plan);
+    json_free(doc);
+}
+END_TEST
+
 Suite *scenario_suite(void)
 {
     Suite *s = suite_create("scenario");
     TCase *tc = tests_tcase(s, "paranoid", 120, "");
 
     tcase_add_test(tc, every_checker_holds_after_every_event);
+    tcase_add_test(tc, incident_point_holds_every_invariant);
     return s;
 }

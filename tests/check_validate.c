@@ -148,6 +148,61 @@ START_TEST(smallest_pool_below_p_wait_0_2_is_23)
 }
 END_TEST
 
+/* Erlang B by its recursion: the blocking probability of M/M/c/c at offered load a. */
+static double erlang_b(double a, int c)
+{
+    double b = 1.0;
+
+    for (int k = 1; k <= c; k++) {
+        b = a * b / (k + a * b);
+    }
+    return b;
+}
+
+/*
+ * experiments/validate-erlang-b.json: every call opens its own session at
+ * Supavisor (session_full "reject", pool_size 10): M/M/10/10 at a = 8, so
+ * the share of calls refused with MaxClientsInSessionMode is Erlang B.
+ * Sized to catch a 5% error in B: 3.3 SE at most half of it (asserted).
+ */
+START_TEST(session_reject_is_an_erlang_b_loss_system)
+{
+    struct cJSON *doc = NULL;
+    struct sweep_plan plan;
+    struct experiment x;
+    struct stat_acc refused;
+    struct err e;
+    size_t nm;
+    double *v = xcalloc(metrics_columns(&nm) ? nm : 1, sizeof *v);
+    struct hist *h = xcalloc(SER__COUNT, sizeof *h);
+    double b = erlang_b(8.0, 10);
+
+    err_clear(&e);
+    ck_assert_msg(json_load_file("experiments/validate-erlang-b.json", &doc, &e) == 0, "%s", e.msg);
+    ck_assert_msg(sweep_expand(doc, NULL, 0, &plan, &e) == 0, "%s", e.msg);
+    ck_assert_msg(experiment_load(&x, plan.points[0].doc, "experiments", &e) == 0, "%s: %s", e.path,
+                  e.msg);
+    stat_acc_init(&refused);
+    for (uint32_t rep = 1; rep <= x.replications; rep++) {
+        for (int i = 0; i < SER__COUNT; i++) {
+            hist_init(&h[i]);
+        }
+        scn_run(&x, rep, v, h);
+        ck_assert_double_eq(v[column("errors")], v[column("errors_MaxClientsInSessionMode")]);
+        stat_acc_add(&refused, v[column("errors_MaxClientsInSessionMode")] / v[column("requests")]);
+    }
+    ck_assert_double_eq_tol(b, 0.1217, 0.0001);
+    ck_assert_msg(TESTS_Z * se(&refused) <= 0.5 * 0.05 * b, "SE %g too large", se(&refused));
+    ck_assert_msg(fabs(refused.mean - b) <= TESTS_Z * se(&refused),
+                  "refused %g vs Erlang B %g (SE %g)", refused.mean, b, se(&refused));
+    experiment_fini(&x);
+    sweep_plan_fini(&plan);
+    json_free(doc);
+    free(v);
+    free(h);
+}
+END_TEST
+
 Suite *validate_suite(void)
 {
     Suite *s = suite_create("validate");
@@ -155,5 +210,6 @@ Suite *validate_suite(void)
 
     tcase_add_test(tc, mm20_matches_erlang_c);
     tcase_add_test(tc, smallest_pool_below_p_wait_0_2_is_23);
+    tcase_add_test(tc, session_reject_is_an_erlang_b_loss_system);
     return s;
 }
