@@ -231,6 +231,23 @@ static int load_db_op(struct op_config *op, const struct json_at *at, const stru
 static int load_op(struct op_config *op, const struct json_at *at, const struct op_site *site,
                    struct err *e);
 
+/* The non-empty "operations" list of an endpoint or a parallel operation. */
+static int get_operations(const struct json_at *at, struct json_at *ops, struct err *e)
+{
+    if (!json_get(at, "operations", ops)) {
+        err_at(e, at->path, "missing key \"operations\"");
+        return -1;
+    }
+    if (json_expect_array(ops, e) != 0) {
+        return -1;
+    }
+    if (json_size(ops) == 0) {
+        err_at(e, ops->path, "must list at least one operation");
+        return -1;
+    }
+    return 0;
+}
+
 /* parallel: Promise.all over its sub-operations. */
 static int load_parallel(struct op_config *op, const struct json_at *at, const struct op_site *site,
                          struct err *e)
@@ -238,15 +255,7 @@ static int load_parallel(struct op_config *op, const struct json_at *at, const s
     struct json_at ops, sub;
     struct op_site s = *site;
 
-    if (!json_get(at, "operations", &ops)) {
-        err_at(e, at->path, "missing key \"operations\"");
-        return -1;
-    }
-    if (json_expect_array(&ops, e) != 0) {
-        return -1;
-    }
-    if (json_size(&ops) == 0) {
-        err_at(e, ops.path, "must list at least one operation");
+    if (get_operations(at, &ops, e) != 0) {
         return -1;
     }
     op->subs = xcalloc(json_size(&ops), sizeof *op->subs);
@@ -327,15 +336,7 @@ static int load_endpoint(struct endpoint_config *ep, const struct json_at *at, c
     if (json_expect_object(at, e) != 0 || json_check_keys(at, endpoint_keys, e) != 0) {
         return -1;
     }
-    if (!json_get(at, "operations", &ops)) {
-        err_at(e, at->path, "missing key \"operations\"");
-        return -1;
-    }
-    if (json_expect_array(&ops, e) != 0) {
-        return -1;
-    }
-    if (json_size(&ops) == 0) {
-        err_at(e, ops.path, "must list at least one operation");
+    if (get_operations(at, &ops, e) != 0) {
         return -1;
     }
     ep->ops = xcalloc(json_size(&ops), sizeof *ep->ops);

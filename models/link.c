@@ -8,7 +8,26 @@
 
 static void deliver_up(struct link *l)
 {
-    l->up->ops->on_msg(l->up->ctx, l, l->up_msg);
+    const struct upstream *up = l->up;
+
+    switch (l->up_msg) {
+    case LINK_CONNECT:
+        up->ops->on_connect(up->ctx, l);
+        break;
+    case LINK_QUERY:
+        up->ops->on_query(up->ctx, l);
+        break;
+    case LINK_CLOSE:
+        if (l->peer) {
+            up->ops->on_gone(up->ctx, l);
+        }
+        break;
+    case LINK_CONNECTED:
+    case LINK_RESULT:
+    case LINK_FATAL:
+        assert(!"a server-to-client message sent up");
+        break;
+    }
 }
 
 static void deliver_down(struct link *l)
@@ -94,7 +113,9 @@ void link_withdraw(struct link *l)
 {
     sim_cancel(l->sim, &l->ev_up);
     sim_cancel(l->sim, &l->ev_down);
-    l->up->ops->on_withdraw(l->up->ctx, l);
+    if (l->peer) {
+        l->up->ops->on_gone(l->up->ctx, l);
+    }
     l->peer = NULL;
 }
 

@@ -65,12 +65,18 @@ struct stmt {
 
 struct link;
 
-/* The server side of links: a pooler or PostgreSQL. */
+/*
+ * The server side of links: a pooler or PostgreSQL.  link.c dispatches the
+ * client's messages; a server never receives a server-to-client message.
+ */
 struct upstream_ops {
-    /* A message from the client arrived. */
-    void (*on_msg)(void *ctx, struct link *l, enum link_msg m);
-    /* The client withdrew its connect: forget l now (no answer). */
-    void (*on_withdraw)(void *ctx, struct link *l);
+    /* A CONNECT arrived (l->peer is NULL: the server sets it if it accepts). */
+    void (*on_connect)(void *ctx, struct link *l);
+    /* A QUERY arrived (l->stmt); l->peer may be NULL if the server already forgot l. */
+    void (*on_query)(void *ctx, struct link *l);
+    /* The client closed, or withdrew its connect: forget l->peer now (no answer).
+     * Called only while l->peer is set. */
+    void (*on_gone)(void *ctx, struct link *l);
 };
 
 struct upstream {

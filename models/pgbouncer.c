@@ -535,51 +535,41 @@ static void client_gone(struct pgb *p, struct pgb_client *c)
     destroy_client(p, c);
 }
 
+static void pgb_on_connect(void *ctx, struct link *l)
+{
+    struct pgb *p = ctx;
+
+    client_connect(p, l);
+    activate(p);
+    assert(pgb_check(p));
+}
+
 /*
  * A query on a connection PgBouncer has closed (peer NULL: its FATAL is
  * already on the way) or is closing is dropped, as on a closed socket.
  */
-static void pgb_on_msg(void *ctx, struct link *l, enum link_msg m)
+static void pgb_on_query(void *ctx, struct link *l)
 {
     struct pgb *p = ctx;
     struct pgb_client *c = l->peer;
 
-    switch (m) {
-    case LINK_CONNECT:
-        client_connect(p, l);
-        break;
-    case LINK_QUERY:
-        if (c && c->state != PGB_CL_CLOSING) {
-            client_query_arrived(p, c);
-        }
-        break;
-    case LINK_CLOSE:
-        if (c) {
-            client_gone(p, c);
-        }
-        break;
-    case LINK_CONNECTED:
-    case LINK_RESULT:
-    case LINK_FATAL:
-        assert(!"a server-to-client message sent up");
-        break;
+    if (c && c->state != PGB_CL_CLOSING) {
+        client_query_arrived(p, c);
     }
     activate(p);
     assert(pgb_check(p));
 }
 
-static void pgb_on_withdraw(void *ctx, struct link *l)
+static void pgb_on_gone(void *ctx, struct link *l)
 {
     struct pgb *p = ctx;
 
-    if (l->peer) {
-        client_gone(p, l->peer);
-    }
+    client_gone(p, l->peer);
     activate(p);
     assert(pgb_check(p));
 }
 
-static const struct upstream_ops pgb_ops = {pgb_on_msg, pgb_on_withdraw};
+static const struct upstream_ops pgb_ops = {pgb_on_connect, pgb_on_query, pgb_on_gone};
 
 /* ---- the janitor (src/janitor.c) ---- */
 

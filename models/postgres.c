@@ -624,41 +624,31 @@ static bool pg_counts_ok(const struct pg *pg)
            pg->m->db_active.value == pg_running(pg) && pg->ps.n == list_count(&pg->cpu);
 }
 
-static void pg_on_msg(void *ctx, struct link *l, enum link_msg m)
+static void pg_on_connect(void *ctx, struct link *l)
 {
     struct pg *pg = ctx;
 
-    switch (m) {
-    case LINK_CONNECT:
-        do_connect(pg, l);
-        break;
-    case LINK_QUERY:
-        on_query(pg, l->peer);
-        break;
-    case LINK_CLOSE:
-        if (l->peer) {
-            drop_backend(pg, l->peer);
-        }
-        break;
-    case LINK_CONNECTED:
-    case LINK_RESULT:
-    case LINK_FATAL:
-        assert(!"a server-to-client message sent up");
-        break;
-    }
+    do_connect(pg, l);
     assert(pg_counts_ok(pg));
 }
 
-static void pg_on_withdraw(void *ctx, struct link *l)
+static void pg_on_query(void *ctx, struct link *l)
 {
     struct pg *pg = ctx;
 
-    if (l->peer) {
-        drop_backend(pg, l->peer);
-    }
+    on_query(pg, l->peer);
+    assert(pg_counts_ok(pg));
 }
 
-static const struct upstream_ops pg_ops = {pg_on_msg, pg_on_withdraw};
+static void pg_on_gone(void *ctx, struct link *l)
+{
+    struct pg *pg = ctx;
+
+    drop_backend(pg, l->peer);
+    assert(pg_counts_ok(pg));
+}
+
+static const struct upstream_ops pg_ops = {pg_on_connect, pg_on_query, pg_on_gone};
 
 void pg_init(struct pg *pg, struct sim *sim, const struct pg_config *cfg, struct metrics *m,
              bool direct, uint64_t seed, uint32_t rep)

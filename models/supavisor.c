@@ -384,39 +384,25 @@ static void client_gone(struct supa *p, struct supa_client *c)
     destroy_client(p, c);
 }
 
-static void supa_on_msg(void *ctx, struct link *l, enum link_msg m)
+static void supa_on_connect(void *ctx, struct link *l)
 {
-    struct supa *p = ctx;
-
-    switch (m) {
-    case LINK_CONNECT:
-        client_connect(p, l);
-        break;
-    case LINK_QUERY:
-        client_query(p, l->peer);
-        break;
-    case LINK_CLOSE:
-        if (l->peer) {
-            client_gone(p, l->peer);
-        }
-        break;
-    case LINK_CONNECTED:
-    case LINK_RESULT:
-    case LINK_FATAL:
-        assert(!"a server-to-client message sent up");
-        break;
-    }
-    assert(supa_check(p));
+    client_connect(ctx, l);
+    assert(supa_check(ctx));
 }
 
-static void supa_on_withdraw(void *ctx, struct link *l)
+static void supa_on_query(void *ctx, struct link *l)
 {
-    if (l->peer) {
-        client_gone(ctx, l->peer);
-    }
+    client_query(ctx, l->peer);
+    assert(supa_check(ctx));
 }
 
-static const struct upstream_ops supa_ops = {supa_on_msg, supa_on_withdraw};
+static void supa_on_gone(void *ctx, struct link *l)
+{
+    client_gone(ctx, l->peer);
+    assert(supa_check(ctx));
+}
+
+static const struct upstream_ops supa_ops = {supa_on_connect, supa_on_query, supa_on_gone};
 
 /*
  * Foreign session clients (developers' machines on the same pooler URL) hold one

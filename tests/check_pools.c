@@ -10,6 +10,7 @@
  * a connection opens in network.handshake_rtts round trips plus
  * backend_start.
  */
+#include <stdbool.h>
 #include <string.h>
 
 #include <cJSON.h>
@@ -191,34 +192,40 @@ static void script_forget(struct script *srv, struct link *l)
     srv->closed++;
 }
 
-static void script_on_msg(void *ctx, struct link *l, enum link_msg m)
+/* Answer a CONNECT or a QUERY after the scripted time. */
+static void script_answer(struct script *srv, struct link *l, bool connect)
 {
-    struct script *srv = ctx;
     struct script_slot *sl;
 
-    if (m == LINK_CLOSE) {
-        script_forget(srv, l);
-        return;
-    }
-    if (m == LINK_CONNECT) {
+    if (connect) {
         ck_assert_uint_lt(srv->nconnects, SCRIPT_MAX);
         l->peer = &srv->slots[srv->nconnects];
     }
     sl = l->peer;
     sl->srv = srv;
     sl->l = l;
-    sl->answer = m == LINK_CONNECT ? LINK_CONNECTED : LINK_RESULT;
+    sl->answer = connect ? LINK_CONNECTED : LINK_RESULT;
     sim_event_init(&sl->ev, on_script_answer, sl);
     sim_schedule_in(srv->sim, &sl->ev,
-                    m == LINK_CONNECT ? srv->connect_ns[srv->nconnects++] : l->stmt.server_ns);
+                    connect ? srv->connect_ns[srv->nconnects++] : l->stmt.server_ns);
 }
 
-static void script_on_withdraw(void *ctx, struct link *l)
+static void script_on_connect(void *ctx, struct link *l)
+{
+    script_answer(ctx, l, true);
+}
+
+static void script_on_query(void *ctx, struct link *l)
+{
+    script_answer(ctx, l, false);
+}
+
+static void script_on_gone(void *ctx, struct link *l)
 {
     script_forget(ctx, l);
 }
 
-static const struct upstream_ops script_ops = {script_on_msg, script_on_withdraw};
+static const struct upstream_ops script_ops = {script_on_connect, script_on_query, script_on_gone};
 
 /* A probe pool of the experiment's client_pool whose connections go to srv (zero network). */
 static void script_up(struct rig *r, struct cpool *cp, struct script *srv, const char *json)
