@@ -13,15 +13,20 @@
 # the error bars are drawn first, translucent.
 # If nothing is left, or there is a single point, the script exits with status 3: the figure does
 # not apply to these results.
+# A metric whose MC[m] starts with "@" is not a column but computed by the script: its value in
+# the current row is computed(m) (NaN where it does not apply), drawn without error bars.
 #
 # In:  points.gp loaded; NM and, for m = 1..NM, MC[m] the column, MT[m] its legend text,
 #      MA[m] its y axis (1 left, 2 right), MD[m] its dash pattern (index in METRIC_DT);
 #      Y_LOG 1 when the left axis is logarithmic (else both axes start at 0); Y_CAP[a] the most
 #      an axis can need (a share: 1) or NaN; OUT the file to write.
 
+is_computed(m) = MC[m][1:1] eq "@"
+mv(m) = is_computed(m) ? computed(m) : yv(MC[m])
+mc(m) = is_computed(m) ? 0 : cv(MC[m])
 # Error bars: on a log axis a bar that would reach zero or below stops at a tenth of the value.
-lo_(m) = (y_ = yv(MC[m]), l_ = y_ - cv(MC[m]), MA[m] == 1 && Y_LOG && l_ <= 0 ? y_ / 10 : l_)
-hi_(m) = yv(MC[m]) + cv(MC[m])
+lo_(m) = (y_ = mv(m), l_ = y_ - mc(m), MA[m] == 1 && Y_LOG && l_ <= 0 ? y_ / 10 : l_)
+hi_(m) = mv(m) + mc(m)
 # The extent of each axis' values (VMIN, VMAX) and error bars (BMIN, BMAX): the range shows every
 # value and the bars up to 1.5 times the largest value (3 times on a log axis), so that the wide
 # intervals of a few replications do not squash the lines they belong to.
@@ -34,8 +39,8 @@ upper(a, b) = b != b || (a == a && a > b) ? a : b
 track(m, y, lo, hi) = (a_ = MA[m], VMIN[a_] = lower(VMIN[a_], y), VMAX[a_] = upper(VMAX[a_], y), \
     BMIN[a_] = lower(BMIN[a_], lo), BMAX[a_] = upper(BMAX[a_], hi), y)
 top(a) = (t_ = lower(BMAX[a], 1.5 * VMAX[a]), t_ = lower(t_, Y_CAP[a]), t_ > 0 ? t_ * 1.04 : 1)
-in_line(g, m) = ROWG[int(column(0)) + 1] == g && yv(MC[m]) == yv(MC[m])
-axis_note(m) = MA[m] == 2 ? " (right axis)" : ""
+in_line(g, m) = ROWG[int(column(0)) + 1] == g && mv(m) == mv(m)
+axis_note(m) = MA[m] == 2 ? " (right)" : ""
 # Error bars are drawn light, under the lines: a few replications give wide ones.
 translucent(rgb) = "#70" . rgb[2:]
 metric_lw(m) = m == 1 ? 2.4 : 1.5
@@ -55,9 +60,9 @@ do for [m = 1:NM] {
     metric_used = 0
     do for [g = 1:NG] {
         block = sprintf('$L%d_%d', m, g)
-        if (has_col(MC[m])) {
+        if (is_computed(m) || has_col(MC[m])) {
             eval 'set table ' . block
-            plot PTS using (column(X_COL)):(track(m, yv(MC[m]), lo_(m), hi_(m))):(lo_(m)) \
+            plot PTS using (column(X_COL)):(track(m, mv(m), lo_(m), hi_(m))):(lo_(m)) \
                 :(hi_(m)) with table if (in_line(g, m))
             unset table
         }
@@ -95,6 +100,12 @@ if (NG > 1) {
 if (!POINTS_APPLY || data eq "") {
     exit status 3
 }
+# The legend stands below the plot, in two columns (lines left, metrics right, when that fits).
+NKEYS = 0
+do for [i = 1:strlen(keys)] {
+    NKEYS = NKEYS + (keys[i:i + 8] eq "keyentry " ? 1 : 0)
+}
+eval sprintf("set key maxrows %d", NKEYS > 1 ? (NKEYS + 1) / 2 : 1)
 if (USE_Y2) {
     set ytics nomirror
     set y2tics

@@ -75,7 +75,8 @@ do for [i = NSW:1:-1] {
     }
 }
 x_unit(name) = name[strlen(name) - 2:] eq "_ms" ? " (ms)" \
-    : strlen(name) > 5 && name[strlen(name) - 4:] eq ".rate" ? " (pages/s)" : ""
+    : strlen(name) > 5 && name[strlen(name) - 4:] eq ".rate" ? " (pages/s)" \
+    : strlen(name) > 6 && name[strlen(name) - 5:] eq ".users" ? " (concurrent users)" : ""
 X_COL = X_SW ? SW_NUM[X_SW] : "point"
 X_LABEL = X_SW ? SW_NAME[X_SW] . x_unit(SW_NUM[X_SW]) : HAS_VARIANT ? "variant" : "point"
 

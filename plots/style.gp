@@ -26,7 +26,7 @@ line_rgb(i) = LINE_RGB[(i - 1) % 8 + 1]
 line_pt(i) = LINE_PT[(i - 1) % 8 + 1]
 
 FIG_W = 1000
-FIG_H = 600
+FIG_H = 660
 FIG_FONT = "DejaVu Sans,11"
 ext_of(f) = strlen(f) >= 4 ? f[strlen(f) - 2:] : ""
 png_terminal = strstrt(GPVAL_TERMINALS, " pngcairo ") ? "pngcairo" : "png"
@@ -47,7 +47,7 @@ set datafile columnheaders
 set border 3 lw 1 lc rgb "#404040"
 set tics nomirror out scale 0.6
 set grid xtics ytics lw 0.8 lc rgb "#d0d0d0"
-set key outside right top vertical Left reverse noautotitle spacing 1.15 samplen 3
+set key outside below center horizontal Left reverse noautotitle spacing 1.15 samplen 3 width 1
 set offsets graph 0.03, graph 0.03, graph 0.05, 0
 set autoscale xfix
 set errorbars small
