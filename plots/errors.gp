@@ -90,20 +90,28 @@ set datafile separator whitespace
 set datafile nocolumnheaders
 
 # Bands between consecutive tops; without a numeric x (variants only) the points are categories,
-# so the stack is drawn as bars instead, tallest first, each hiding the part of the one before.
-band(g, j) = X_SW \
-    ? sprintf('$E%d using 1:%s:%d with filledcurves lc rgb "%s" fs solid 0.8', \
-              g, j == 1 ? "(0)" : sprintf("%d", 3 + j - 1), 3 + j, line_rgb(j)) \
-    : sprintf('$E%d using 1:%d with boxes lc rgb "%s" fs solid 0.8', \
-              g, 3 + NUSED + 1 - j, line_rgb(NUSED + 1 - j))
+# so the stack is drawn as bars instead, each box from the top of the one below.
+# So that the kinds part in greyscale too, each band j > 1 is a light tint of its colour under a
+# hatch pattern of its own (BAND_PAT: //, \\, crosshatch, ...); band 1 is solid.
+array BAND_PAT[6] = [3, 4, 5, 1, 6, 7]
+band_pat(j) = BAND_PAT[(j - 1) % 6 + 1]
+band_fs(j) = band_pat(j) == 3 ? "fs solid 0.85" : sprintf("fs transparent pattern %d", band_pat(j))
+band_cols(g, j) = X_SW \
+    ? sprintf('$E%d using 1:%s:%d with filledcurves', g, \
+              j == 1 ? "(0)" : sprintf("%d", 3 + j - 1), 3 + j) \
+    : sprintf('$E%d using 1:((%s + $%d) / 2):(0.3):(($%d - %s) / 2) with boxxyerror', g, \
+              band_lo(j), 3 + j, 3 + j, band_lo(j))
+band_lo(j) = j == 1 ? "0" : sprintf("$%d", 3 + j - 1)
+band(g, j) = (j > 1 ? band_cols(g, j) . sprintf(' lc rgb "%s" fs solid 0.3, ', line_rgb(j)) : "") \
+    . band_cols(g, j) . sprintf(' lc rgb "%s" %s', line_rgb(j), band_fs(j))
 rate_line(g) = sprintf('$E%d using 1:2:3 with %s lc rgb "#000000" pt 7 ps 0.8 lw 2', \
     g, X_SW ? "yerrorlines" : "yerrorbars")
 panel(g) = (cmd_ = "", sum [j = 1:NUSED] (cmd_ = cmd_ . band(g, j) . ", ", 0), \
     cmd_ . rate_line(g))
 keys = 'keyentry with yerrorlines lc rgb "#000000" pt 7 lw 2 title "all kinds (error_rate)"'
 do for [j = NUSED:1:-1] {
-    keys = keys . sprintf(', keyentry with filledcurves lc rgb "%s" fs solid 0.8 ' \
-        . 'title USED[%d][8:]', line_rgb(j), j)
+    keys = keys . sprintf(', keyentry with filledcurves lc rgb "%s" %s ' \
+        . 'title USED[%d][8:]', line_rgb(j), band_fs(j), j)
 }
 set key title "failure kind" left
 set boxwidth 0.6

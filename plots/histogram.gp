@@ -8,7 +8,8 @@
 # outcome, so ok plus the error curves add up to the requests curve.  An error curve that jumps
 # at one latency shows the timer that fired (P2024 at pool_timeout, request_timeout at its value,
 # ...); the legend gives each kind's share and median latency.  Buckets are
-# plotted at their upper bounds (<= 1% wide); the overflow bucket (> 9.8 h) is left out.  When a
+# plotted at their upper bounds (<= 1% wide), as steps: flat where no request finished, never a
+# slope across an empty stretch; the overflow bucket (> 9.8 h) is left out.  When a
 # points.csv lies beside the file, the title names what the point ran.
 # Exit status 3: the point has no requests; 1: there is no such point.
 here(s) = strstrt(s, "/") ? s[1:strstrt(s, "/")] . here(s[strstrt(s, "/") + 1:]) : ""
@@ -93,12 +94,14 @@ legend(i) = sprintf("%s: %.3g%%", outcome(i), 100.0 * STOT[i] / TOTAL) \
     . (SNAME[i][1:7] eq "errors_" ? sprintf(", median %.4g ms", SMEDIAN[i]) : "")
 style(i) = SNAME[i] eq "requests" ? "lc rgb '#000000' lw 2.6" \
     : SNAME[i] eq "ok" ? sprintf("lc rgb '%s' lw 1.8 dt (14,6)", line_rgb(3)) \
-    : sprintf("lc rgb '%s' lw 1.8", line_rgb(err_index(i)))
+    : sprintf("lc rgb '%s' lw 1.8 dt %s", line_rgb(err_index(i)), ERR_DT[err_n(i) % 4 + 1])
 # The error kinds take the palette's colours other than green (successful) and black (all).
 array ERR_COLOUR[6] = [2, 1, 4, 6, 5, 8]
-err_index(i) = (j_ = 0, sum [k = 1:i] (SNAME[k][1:7] eq "errors_" ? (j_ = j_ + 1, 0) : 0), \
-    ERR_COLOUR[(j_ - 1) % 6 + 1])
-curve(i) = sprintf("$S%d using 1:($2 / TOTAL * 100) smooth cumulative with lines %s " \
+err_n(i) = (j_ = 0, sum [k = 1:i] (SNAME[k][1:7] eq "errors_" ? (j_ = j_ + 1, 0) : 0), j_ - 1)
+err_index(i) = ERR_COLOUR[err_n(i) % 6 + 1]
+# ... and, for greyscale, dash patterns other than the solid (all) and dashed (successful) ones.
+array ERR_DT[4] = ["(3,4)", "(14,5,3,5)", "(7,3)", "(14,4,3,4,3,4)"]
+curve(i) = sprintf("$S%d using 1:($2 / TOTAL * 100) smooth cumulative with steps %s " \
     . "title legend(%d)", i, style(i), i)
 cmd = ""
 do for [i = 1:NS] {

@@ -41,7 +41,7 @@ enum { EXIT_OK = 0, EXIT_INVALID = 1, EXIT_USAGE = 2 };
 
 static const char usage_text[] =
     "usage: poolsim run FILE [--out DIR] [--jobs N] [--set PATH=VALUE]... [--quiet]\n"
-    "       poolsim plot DIR [--format png|svg|both]\n"
+    "       poolsim plot DIR [--format png|svg|both] [--log] [--slo-p99 MS] [--points LIST]\n"
     "       poolsim --help | --version\n"
     "\n"
     "Simulate the experiment FILE (JSON, see experiments/README.md) and write\n"
@@ -57,6 +57,10 @@ static const char usage_text[] =
     "plot renders the figures that apply to the results in DIR into DIR/plots/\n"
     "with gnuplot (scripts from $POOLSIM_PLOTS, else ./plots, else the build's),\n"
     "as PNG and SVG unless --format says one.\n"
+    "  --log              latency on a log axis (latency, heatmap colours)\n"
+    "  --slo-p99 MS       heatmap: pass/fail against a p99 objective in ms\n"
+    "  --points LIST      cdf: the points to compare, e.g. 0,4,9 (default: a few\n"
+    "                     spread over the run)\n"
     "\n"
     "Exit status: 0 ok, 1 invalid experiment, 2 usage or I/O error, 130 interrupted.\n";
 
@@ -255,31 +259,85 @@ out:
 
 /* ---- poolsim plot: run plots/<figure>.gp under gnuplot for each figure and format ---- */
 
-/* Each figure is one script; all read points.csv but the histogram (DESIGN.md §5). */
-static const char *const plot_figures[] = {"latency", "errors",      "throughput",
-                                           "waits",   "utilisation", "histogram"};
+/* Each figure is one script; all read points.csv but histogram and cdf (DESIGN.md §5). */
+static const char *const plot_figures[] = {"latency",     "errors",    "throughput", "waits",
+                                           "utilisation", "histogram", "heatmap",    "cdf"};
 enum { PLOT_DOES_NOT_APPLY = 3 }; /* a script's exit status when its figure has nothing to show */
 
 struct plot_cli {
     const char *dir;
     int png, svg;
+    int log;             /* --log: PLOT_LOG=1 for the scripts */
+    const char *slo_p99; /* --slo-p99 MS (validated number) or NULL: SLO_P99_MS */
+    const char *points;  /* --points LIST (digits, commas) or NULL: cdf.gp's POINTS */
 };
+
+/* The value of --slo-p99: a positive finite number of milliseconds. */
+static int check_slo(const char *v)
+{
+    char *end;
+    double ms = strtod(v, &end);
+
+    if (end == v || *end != '\0' || !(ms > 0 && ms < 1e12)) {
+        return usage_error("--slo-p99 needs a positive number of ms, got \"%s\"", v);
+    }
+    return 0;
+}
+
+/* The value of --points: point numbers separated by commas. */
+static int check_points(const char *v)
+{
+    int digits = 0;
+
+    for (const char *c = v; *c; c++) {
+        if (!isdigit((unsigned char)*c) && *c != ',') {
+            return usage_error("--points needs point numbers separated by commas, got \"%s\"", v);
+        }
+        digits += isdigit((unsigned char)*c) != 0;
+    }
+    return digits ? 0 : usage_error("--points needs at least one point number");
+}
+
+static int plot_takes_value(const char *a)
+{
+    return strcmp(a, "--format") == 0 || strcmp(a, "--slo-p99") == 0 || strcmp(a, "--points") == 0;
+}
+
+/* The options of plot that take a value; 1 when a is none of them. */
+static int parse_plot_value(struct plot_cli *p, const char *a, const char *v)
+{
+    if (strcmp(a, "--format") == 0) {
+        p->png = strcmp(v, "png") == 0 || strcmp(v, "both") == 0;
+        p->svg = strcmp(v, "svg") == 0 || strcmp(v, "both") == 0;
+        return !p->png && !p->svg ? usage_error("--format needs png, svg or both, got \"%s\"", v)
+                                  : 0;
+    }
+    if (strcmp(a, "--slo-p99") == 0) {
+        p->slo_p99 = v;
+        return check_slo(v);
+    }
+    if (strcmp(a, "--points") == 0) {
+        p->points = v;
+        return check_points(v);
+    }
+    return 1;
+}
 
 static int parse_plot_args(struct plot_cli *p, int argc, char **argv)
 {
     p->png = p->svg = 1;
     for (int i = 2; i < argc; i++) {
         const char *a = argv[i];
+        int rc = i + 1 < argc ? parse_plot_value(p, a, argv[i + 1]) : 1;
 
-        if (strcmp(a, "--format") == 0 && i + 1 < argc) {
-            const char *f = argv[++i];
-
-            p->png = strcmp(f, "png") == 0 || strcmp(f, "both") == 0;
-            p->svg = strcmp(f, "svg") == 0 || strcmp(f, "both") == 0;
-            if (!p->png && !p->svg) {
-                return usage_error("--format needs png, svg or both, got \"%s\"", f);
+        if (rc != 1) {
+            if (rc != 0) {
+                return rc;
             }
-        } else if (strcmp(a, "--format") == 0) {
+            i++;
+        } else if (strcmp(a, "--log") == 0) {
+            p->log = 1;
+        } else if (plot_takes_value(a)) {
             return usage_error("option \"%s\" needs a value", a);
         } else if (a[0] == '-' && a[1] != '\0') {
             return usage_error("unknown option \"%s\"", a);
@@ -367,29 +425,64 @@ static int run_gnuplot(char *const *argv)
     return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 }
 
+/* Where gnuplot's command line for one figure is built (plot_argv). */
+struct plot_args {
+    char script[PATH_MAX], in[PATH_MAX], out[PATH_MAX];
+    char slo[64], e[3], c[3], log[16], prog[8], points[PATH_MAX];
+    char *argv[16];
+};
+
+/* gnuplot [-e PLOT_LOG=1] [-e SLO_P99_MS=x] -c SCRIPT IN OUT [POINT(S)] TITLE: histogram and cdf
+ * read histograms.csv and take the point(s) third ("" = their default). */
+static void plot_argv(struct plot_args *a, const struct plot_cli *p, const char *scripts,
+                      char *title, const char *fig, const char *ext)
+{
+    int hist = strcmp(fig, "histogram") == 0, cdf = strcmp(fig, "cdf") == 0;
+    size_t n = 0;
+
+    snprintf(a->script, sizeof a->script, "%s/%s.gp", scripts, fig);
+    snprintf(a->in, sizeof a->in, "%s/%s", p->dir, hist || cdf ? "histograms.csv" : "points.csv");
+    snprintf(a->out, sizeof a->out, "%s/plots/%s.%s", p->dir, fig, ext);
+    snprintf(a->prog, sizeof a->prog, "gnuplot");
+    snprintf(a->e, sizeof a->e, "-e");
+    snprintf(a->c, sizeof a->c, "-c");
+    snprintf(a->log, sizeof a->log, "PLOT_LOG=1");
+    snprintf(a->slo, sizeof a->slo, "SLO_P99_MS=%s", p->slo_p99 ? p->slo_p99 : "");
+    snprintf(a->points, sizeof a->points, "%s", cdf && p->points ? p->points : "");
+    a->argv[n++] = a->prog;
+    if (p->log) {
+        a->argv[n++] = a->e;
+        a->argv[n++] = a->log;
+    }
+    if (p->slo_p99) {
+        a->argv[n++] = a->e;
+        a->argv[n++] = a->slo;
+    }
+    a->argv[n++] = a->c;
+    a->argv[n++] = a->script;
+    a->argv[n++] = a->in;
+    a->argv[n++] = a->out;
+    if (hist || cdf) {
+        a->argv[n++] = a->points;
+    }
+    a->argv[n++] = title;
+    a->argv[n] = NULL;
+}
+
 /* Render one figure in one format; prints the file written.  0, or -1 when gnuplot failed. */
 static int plot_one(const struct plot_cli *p, const char *scripts, char *title, const char *fig,
                     const char *ext)
 {
-    char script[PATH_MAX], in[PATH_MAX], out[PATH_MAX];
-    char prog[] = "gnuplot", opt_c[] = "-c", last_point[] = "";
-    int hist = strcmp(fig, "histogram") == 0;
-    char *argv[] = {prog, opt_c, script, in, out, title, NULL, NULL};
+    struct plot_args a;
     int rc;
 
-    snprintf(script, sizeof script, "%s/%s.gp", scripts, fig);
-    snprintf(in, sizeof in, "%s/%s", p->dir, hist ? "histograms.csv" : "points.csv");
-    snprintf(out, sizeof out, "%s/plots/%s.%s", p->dir, fig, ext);
-    if (hist) { /* the histogram's third argument is the point */
-        argv[5] = last_point;
-        argv[6] = title;
-    }
-    rc = run_gnuplot(argv);
+    plot_argv(&a, p, scripts, title, fig, ext);
+    rc = run_gnuplot(a.argv);
     if (rc == 0) {
-        printf("%s\n", out);
+        printf("%s\n", a.out);
         fflush(stdout);
     } else if (rc > 0 && rc != PLOT_DOES_NOT_APPLY) {
-        fprintf(stderr, "poolsim: gnuplot -c %s failed (exit status %d)\n", script, rc);
+        fprintf(stderr, "poolsim: gnuplot -c %s failed (exit status %d)\n", a.script, rc);
     }
     return rc == 0 || rc == PLOT_DOES_NOT_APPLY ? 0 : -1;
 }
