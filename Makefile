@@ -2,7 +2,9 @@
 #
 #   make            build everything (installs missing Debian packages first)
 #   make run        build and run the main experiment, and plot it
-#   make plots      render the figures of every results/*/ directory (PNG and SVG)
+#   make plots      render the figures of every results/*/ directory (PNG and SVG);
+#                   (run and plots pass PLOT_FLAGS to poolsim plot, default --log:
+#                   latencies on a log axis; e.g. PLOT_FLAGS="--slo-p99 500 --points 0,9")
 #   make check      every test (Check suites, then the program-level scripts)
 #   make sanitize   ASan+UBSan build of the mechanism tests (CK_FORK=no)
 #   make valgrind   the mechanism tests under valgrind
@@ -89,15 +91,19 @@ $(B)/bench/%: $(B)/tests/bench/%.o $(LIB_OBJ)
 
 -include $(shell find $(B) -name '*.d' 2>/dev/null)
 
+# Options of `poolsim plot` for run and plots: p99 at a timeout and p50 far below it read best
+# on a log axis.
+PLOT_FLAGS ?= --log
+
 # The main experiment: INCIDENT.md before and after the fix, over dashboard users.
 run: $(B)/poolsim
 	$(B)/poolsim run experiments/incident.json
-	$(B)/poolsim plot results/incident
+	$(B)/poolsim plot results/incident $(PLOT_FLAGS)
 
 plots: $(B)/poolsim
 	@for d in results/*/; do \
 	    [ -e "$$d/points.csv" ] || continue; \
-	    $(B)/poolsim plot "$${d%/}" || exit 1; \
+	    $(B)/poolsim plot "$${d%/}" $(PLOT_FLAGS) || exit 1; \
 	done
 
 # Every test: the Check suites (mechanism and statistical), then the

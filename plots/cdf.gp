@@ -116,8 +116,9 @@ if (system(sprintf("[ -r '%s' ] && echo 1 || echo 0", PTS)) + 0) {
 set datafile separator whitespace
 set datafile nocolumnheaders
 array CDF_DT[4] = ["solid", "(14,6)", "(3,5)", "(14,5,3,5)"]
-legend(i) = sprintf("point %d%s: p50 ≈ %.3g ms, p99 ≈ %.3g ms", PT[i], \
-    ABOUT[i] ne "" ? " (" . ABOUT[i] . ")" : "", P50[i], P99[i])
+fmt_ms(v) = v >= 1000 ? sprintf("%.3g s", v / 1000) : sprintf("%.3g ms", v)
+legend(i) = sprintf("point %d%s: p50 ≈ %s, p99 ≈ %s", PT[i], \
+    ABOUT[i] ne "" ? " (" . ABOUT[i] . ")" : "", fmt_ms(P50[i]), fmt_ms(P99[i]))
 dt_of(i) = CDF_DT[(i - 1) % 4 + 1]
 # The cumulative share as steps (each bucket's share reached at its upper bound), and a point
 # every few buckets (at most about 12 a curve) so that the curves differ in greyscale too.
