@@ -27,8 +27,13 @@ NALL = words(ALL)
 if (NALL == 0) {
     exit status 3
 }
-ASKED = ARGC >= 3 && ARG3 ne "" ? system(sprintf("echo '%s' | tr ',' ' '", ARG3)) : ""
-if (ASKED ne "") {
+ASKED = ""
+if (ARGC >= 3) {
+    do for [i = 1:strlen(ARG3)] {
+        ASKED = ASKED . (ARG3[i:i] eq "," ? " " : ARG3[i:i])
+    }
+}
+if (words(ASKED) > 0) {
     NC = words(ASKED)
     array PT[NC]
     do for [i = 1:NC] {

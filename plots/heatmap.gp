@@ -111,7 +111,7 @@ FAIL_RGB = 0xB2450C
 passes(v) = v <= SLO
 cell_rgb(v) = passes(v) ? PASS_RGB : FAIL_RGB
 text_rgb(v) = v != v ? 0x707070 : SLO == SLO ? (passes(v) ? 0x000000 : 0xFFFFFF) \
-    : frac(v) > 0.45 ? 0xFFFFFF : 0x000000
+    : frac(v) > 0.4 ? 0xFFFFFF : 0x000000
 cell_text(v) = v != v ? "n/a" : SLO == SLO ? sprintf("%s\n%.4g", passes(v) ? "pass" : "FAIL", v) \
     : sprintf("%.4g", v)
 cells(g) = SLO == SLO \
@@ -123,6 +123,7 @@ texts(g) = sprintf('$H%d using 1:2:(cell_text($3)):(text_rgb($3)) with labels tc
 
 set datafile separator whitespace
 set datafile nocolumnheaders
+set style fill solid 1
 unset grid
 set border 0
 set tics scale 0
