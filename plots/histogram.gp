@@ -91,7 +91,8 @@ set datafile nocolumnheaders
 outcome(i) = SNAME[i] eq "requests" ? "all requests" \
     : SNAME[i] eq "ok" ? "successful" : SNAME[i][8:]
 legend(i) = sprintf("%s: %.3g%%", outcome(i), 100.0 * STOT[i] / TOTAL) \
-    . (SNAME[i][1:7] eq "errors_" ? sprintf(", median %.4g ms", SMEDIAN[i]) : "")
+    . (SNAME[i][1:7] eq "errors_" ? ", median " . fmt_ms(SMEDIAN[i]) : "")
+fmt_ms(v) = v >= 1000 ? sprintf("%.4g s", v / 1000) : sprintf("%.4g ms", v)
 style(i) = SNAME[i] eq "requests" ? "lc rgb '#000000' lw 2.6" \
     : SNAME[i] eq "ok" ? sprintf("lc rgb '%s' lw 1.8 dt (14,6)", line_rgb(3)) \
     : sprintf("lc rgb '%s' lw 1.8 dt %s", line_rgb(err_index(i)), ERR_DT[err_n(i) % 4 + 1])
