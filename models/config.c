@@ -18,6 +18,7 @@
 
 #include <cJSON.h>
 
+#include "models/metrics.h"
 #include "sim/json.h"
 #include "sim/xalloc.h"
 
@@ -81,8 +82,8 @@ static int opt_object(const struct json_at *o, const char *key, const char *cons
 /* ---- top level ---- */
 
 static const char *const top_keys[] = {
-    "name",     "description", "seed",        "replications", "warmup",   "duration", "requests",
-    "workload", "app",         "client_pool", "pooler",       "postgres", "network",  NULL};
+    "name", "description", "seed",   "replications", "warmup",  "duration",  "requests", "workload",
+    "app",  "client_pool", "pooler", "postgres",     "network", "precision", NULL};
 
 static int load_run(struct experiment *x, const struct json_at *root, struct err *e)
 {
@@ -132,6 +133,101 @@ static int load_length(struct experiment *x, const struct json_at *root, struct 
         return -1;
     }
     return json_duration(&d, JSON_BARE_NONE, 1, MAX_TIME, &x->duration, e);
+}
+
+/* ---- precision (after load_run: it reads replications) ---- */
+
+static const char *const precision_keys[] = {"metric", "relative", "max_replications", NULL};
+
+/* The index of an averaged metric column named by at; -1 with e set otherwise. */
+static int precision_metric(const struct json_at *at, size_t *out, struct err *e)
+{
+    size_t n;
+    const struct runner_metric *cols = metrics_columns(&n);
+    const char *name;
+
+    if (json_string(at, &name, e) != 0) {
+        return -1;
+    }
+    for (size_t k = 0; k < n; k++) {
+        if (strcmp(cols[k].name, name) == 0 && cols[k].agg == RUNNER_AGG_MEAN) {
+            *out = k;
+            return 0;
+        }
+        if (strcmp(cols[k].name, name) == 0) {
+            err_at(e, at->path,
+                   "\"%s\" is a maximum over replications, with no confidence interval: name "
+                   "a metric that has a _ci column (e.g. \"latency_p99_ms\")",
+                   name);
+            return -1;
+        }
+    }
+    err_at(e, at->path,
+           "unknown metric \"%s\": name a points.csv metric that has a _ci column (e.g. "
+           "\"latency_p99_ms\", \"error_rate\", \"throughput_rps\")",
+           name);
+    return -1;
+}
+
+/* max_replications (default 50): at least the replications a point starts with. */
+static int precision_max(struct precision_config *pc, const struct json_at *o, uint32_t least,
+                         struct err *e)
+{
+    struct json_at v;
+    int64_t n = 50;
+
+    if (opt_int(o, "max_replications", 1, 100000, &n, e) != 0) {
+        return -1;
+    }
+    if (n < least) {
+        if (json_get(o, "max_replications", &v)) {
+            err_at(e, v.path, "must be at least replications (%u) and at least 2 (got %lld)", least,
+                   (long long)n);
+        } else {
+            err_at(e, o->path, "max_replications (default 50) must be at least replications (%u)",
+                   least);
+        }
+        return -1;
+    }
+    pc->max_replications = (uint32_t)n;
+    return 0;
+}
+
+static int load_precision(struct experiment *x, const struct json_at *root, struct err *e)
+{
+    struct precision_config *pc = &x->precision;
+    uint32_t least = x->replications > 2 ? x->replications : 2;
+    struct json_at o, v;
+    int has = opt_object(root, "precision", precision_keys, &o, e);
+
+    if (has <= 0) {
+        return has;
+    }
+    for (size_t i = 0; i < 2; i++) {
+        if (!json_get(&o, precision_keys[i], &v)) {
+            err_at(e, o.path, "missing key \"%s\"", precision_keys[i]);
+            return -1;
+        }
+    }
+    json_get(&o, "metric", &v);
+    if (precision_metric(&v, &pc->metric, e) != 0) {
+        return -1;
+    }
+    json_get(&o, "relative", &v);
+    if (json_double(&v, 0, 1, &pc->relative, e) != 0) {
+        return -1;
+    }
+    if (pc->relative <= 0 || pc->relative >= 1) {
+        err_at(e, v.path, "must be between 0 and 1, both excluded (got %g): 0.05 asks for +-5%%",
+               pc->relative);
+        return -1;
+    }
+    if (precision_max(pc, &o, least, e) != 0) {
+        return -1;
+    }
+    pc->enabled = true;
+    x->replications = least; /* a half-width needs two replications */
+    return 0;
 }
 
 /* ---- app and endpoints ---- */
@@ -1187,8 +1283,8 @@ int experiment_load(struct experiment *x, const struct cJSON *doc, const char *b
     pg_config_default(&x->postgres);
     json_root(doc, &root);
     if (json_expect_object(&root, e) != 0 || json_check_keys(&root, top_keys, e) != 0 ||
-        load_run(x, &root, e) != 0 || load_length(x, &root, e) != 0 ||
-        load_app(&x->app, &root, base_dir, e) != 0 ||
+        load_run(x, &root, e) != 0 || load_precision(x, &root, e) != 0 ||
+        load_length(x, &root, e) != 0 || load_app(&x->app, &root, base_dir, e) != 0 ||
         load_workload(&x->workload, &x->app, &root, base_dir, e) != 0 ||
         load_client_pool(&x->client_pool, &x->app, &x->workload, &root, e) != 0 ||
         load_pooler(&x->pooler, &root, e) != 0 ||
@@ -1501,6 +1597,17 @@ static cJSON *pg_net_json(const struct pg_config *pg, const struct net_config *n
     return root;
 }
 
+static cJSON *precision_json(const struct precision_config *pc)
+{
+    size_t n;
+    cJSON *o = cJSON_CreateObject();
+
+    cJSON_AddStringToObject(o, "metric", metrics_columns(&n)[pc->metric].name);
+    cJSON_AddNumberToObject(o, "relative", pc->relative);
+    cJSON_AddNumberToObject(o, "max_replications", pc->max_replications);
+    return o;
+}
+
 struct cJSON *experiment_resolved(const struct experiment *x)
 {
     cJSON *o = cJSON_CreateObject();
@@ -1518,5 +1625,9 @@ struct cJSON *experiment_resolved(const struct experiment *x)
     cJSON_AddItemToObject(o, "app", app_json(&x->app));
     cJSON_AddItemToObject(o, "client_pool", client_pool_json(&x->client_pool));
     cJSON_AddItemToObject(o, "pooler", pooler_json(&x->pooler));
-    return pg_net_json(&x->postgres, &x->net, o);
+    o = pg_net_json(&x->postgres, &x->net, o);
+    if (x->precision.enabled) {
+        cJSON_AddItemToObject(o, "precision", precision_json(&x->precision));
+    }
+    return o;
 }

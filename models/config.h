@@ -137,6 +137,18 @@ struct net_config {
     int64_t handshake_rtts;  /* round trips of a connect */
 };
 
+/*
+ * "precision": replications are added to a point until the 95% half-width
+ * of metric's mean is within relative x |mean| (sim/runner.h, struct
+ * runner_precision, has the rule).
+ */
+struct precision_config {
+    bool enabled;
+    size_t metric;             /* index in metrics_columns(): an averaged column */
+    double relative;           /* in (0, 1) */
+    uint32_t max_replications; /* >= replications */
+};
+
 struct experiment {
     char *name; /* as written (owned) */
     uint64_t seed;
@@ -150,6 +162,7 @@ struct experiment {
     struct pooler_config pooler;
     struct pg_config postgres;
     struct net_config net;
+    struct precision_config precision; /* replications is then >= 2 */
 };
 
 /*

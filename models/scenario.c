@@ -204,6 +204,19 @@ static uint64_t point_seed(const void *cfg)
     return ((const struct experiment *)cfg)->seed;
 }
 
+static bool point_precision(const void *cfg, struct runner_precision *p)
+{
+    const struct precision_config *pc = &((const struct experiment *)cfg)->precision;
+
+    if (!pc->enabled) {
+        return false;
+    }
+    p->metric = pc->metric;
+    p->relative = pc->relative;
+    p->max_replications = pc->max_replications;
+    return true;
+}
+
 static struct cJSON *point_resolved(const void *cfg)
 {
     return experiment_resolved(cfg);
@@ -226,4 +239,5 @@ void scn_model(struct runner_model *m)
     m->point_seed = point_seed;
     m->point_resolved = point_resolved;
     m->run = run;
+    m->point_precision = point_precision;
 }

@@ -30,7 +30,7 @@ void progress_init(struct progress *p, FILE *f, bool quiet, bool tty, size_t npo
 /* Remaining seconds, extrapolated from the replications done; -1 if unknown. */
 static double eta_s(const struct progress *p, size_t reps_done, double now_s)
 {
-    if (reps_done == 0) {
+    if (reps_done == 0 || reps_done > p->nreps) {
         return -1;
     }
     return (now_s - p->start_s) * (double)(p->nreps - reps_done) / (double)reps_done;
@@ -92,6 +92,21 @@ void progress_update(struct progress *p, size_t points_done, size_t reps_done, s
         fflush(p->f);
         p->last_s = now_s;
     }
+}
+
+void progress_set_total(struct progress *p, size_t nreps)
+{
+    p->nreps = nreps;
+}
+
+void progress_note(struct progress *p, const char *msg)
+{
+    if (!p->f) {
+        return;
+    }
+    progress_fini(p);
+    fprintf(p->f, "poolsim: %s\n", msg);
+    fflush(p->f);
 }
 
 void progress_fini(struct progress *p)

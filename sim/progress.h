@@ -7,7 +7,11 @@
  * most every PROGRESS_PLAIN_INTERVAL_S seconds:
  *   poolsim: 12/40 points done (30%), eta 42 s
  * Quiet: nothing at all.  The ETA extrapolates the elapsed time over the
- * replications done, which are finer-grained than points.  The clock is
+ * replications done, which are finer-grained than points, to the expected
+ * total (progress_set_total: with precision targets the total is only known
+ * as the points decide, so the runner re-estimates it as it goes).  The
+ * runner calls progress_update every PROGRESS_TICK_S from one thread, so a
+ * line appears on time even while long replications run.  The clock is
  * CLOCK_MONOTONIC and is read for display only: nothing it returns reaches
  * an output file except summary.json's wall time.
  */
@@ -21,6 +25,7 @@
 #define PROGRESS_PLAIN_INTERVAL_S 2.0
 #define PROGRESS_TTY_INTERVAL_S 0.1 /* redraw limit on a terminal */
 #define PROGRESS_BAR_WIDTH 20       /* characters between the brackets */
+#define PROGRESS_TICK_S 0.1         /* how often the runner calls progress_update */
 
 struct progress {
     FILE *f;           /* borrowed; NULL when quiet */
@@ -46,6 +51,12 @@ void progress_init(struct progress *p, FILE *f, bool quiet, bool tty, size_t npo
  */
 void progress_update(struct progress *p, size_t points_done, size_t reps_done, size_t point,
                      const char *label);
+
+/* The replications expected over the whole run, when the estimate changes (>= reps done). */
+void progress_set_total(struct progress *p, size_t nreps);
+
+/* A one-line message ("poolsim: msg") above the bar, or as a plain line; nothing when quiet. */
+void progress_note(struct progress *p, const char *msg);
 
 /* Erase the bar line, if one is drawn. */
 void progress_fini(struct progress *p);

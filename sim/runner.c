@@ -4,14 +4,21 @@
  *
  * Order of work: all points are built (and so validated) first; then the
  * output directory is created; then (point, replication) jobs are handed
- * out in run order from one cursor under one mutex; then the four files are
- * written under temporary names and renamed only when all four are written.
+ * out in run order under one mutex (the lowest point with a replication
+ * left first) to `jobs` worker threads, while the calling thread draws the
+ * progress and watches for a stop request; then the four files are written
+ * under temporary names and renamed only when all four are written.
  *
- * Determinism: a job writes only its own row of the metrics table, and a
- * point's histograms are merged by adding integer counts, so neither the
- * number of threads nor the order in which jobs finish can change a byte of
- * the CSV files.  (The merged hist.sum is a double whose value may depend on
- * the merge order; it is never written.)  Memory: a point's dense histograms
+ * Determinism: a job's metrics are copied into its own row of its point's
+ * table, and a point's histograms are merged by adding integer counts, so
+ * neither the number of threads nor the order in which jobs finish can
+ * change a byte of the CSV files.  With a precision target, a point's
+ * replication n + 1 is handed out only once replications 1..n are all
+ * merged and their metric is not yet precise enough (point_settle): the
+ * count depends on (cfg, rep) results only.  Such a point waits on its own
+ * replications one at a time while the workers run other points'.  (The
+ * merged hist.sum is a double whose value may depend on the merge order; it
+ * is never written.)  Memory: a point's dense histograms
  * exist only while it has replications in flight; once its last replication
  * is merged they become the point's histograms.csv rows.
  */
@@ -38,11 +45,20 @@ enum { OUT_POINTS, OUT_REPLICATIONS, OUT_HISTOGRAMS, OUT_SUMMARY, OUT_NFILES };
 static const char *const out_names[OUT_NFILES] = {"points.csv", "replications.csv",
                                                   "histograms.csv", "summary.json"};
 
+/* Guarded by run.lock from the first job on. */
 struct run_point {
-    void *cfg;                /* from model->point_new (owned) */
-    uint32_t nreps;           /* replications of this point */
-    size_t first_row;         /* row of replication 1 in run.metrics */
-    uint32_t reps_done;       /* replications merged (guarded by run.lock) */
+    void *cfg;          /* from model->point_new (owned) */
+    uint32_t nreps;     /* replications to run: final once decided */
+    uint32_t handed;    /* replications handed out (<= nreps) */
+    uint32_t reps_done; /* replications merged (<= handed) */
+    double *rows;       /* cap x nmetrics: replication i's metrics in row i - 1 (owned) */
+    uint32_t cap;       /* rows allocated */
+    bool has_target;    /* prec applies */
+    struct runner_precision prec;
+    bool decided;             /* nreps is final (always, without a target) */
+    bool complete;            /* every replication merged and nreps final */
+    double reached;           /* relative half-width at the final count (NAN: none) */
+    bool met;                 /* reached <= prec.relative */
     struct hist *hists;       /* nseries merged so far, while in flight (owned) */
     struct out_buf hist_rows; /* its histograms.csv rows, once complete */
     struct out_buf cells;     /* ",variant,swept values" as CSV cells */
@@ -52,14 +68,18 @@ struct run {
     const struct runner_model *model; /* borrowed */
     const struct sweep_plan *plan;    /* borrowed */
     struct run_point *pts;            /* plan->npoints (owned) */
-    size_t nrows;                     /* replications over all points */
-    double *metrics;                  /* nrows x nmetrics (owned) */
-    pthread_mutex_t lock;             /* guards the fields below and each reps_done/hists */
-    size_t next_point;                /* the next job is (next_point, last_rep + 1) */
-    uint32_t last_rep;                /* replications of next_point handed out */
+    size_t nrows;                     /* replications over all points, as first planned */
+    pthread_mutex_t lock;             /* guards the fields below and every run_point */
+    pthread_cond_t work;              /* a job may be available, or the run is over */
+    pthread_cond_t tick;              /* the monitor's timed wait (CLOCK_MONOTONIC) */
+    size_t first_open;                /* points below are all handed out and decided */
+    size_t running;                   /* worker threads not yet finished */
     size_t started_point;             /* point of the job most recently handed out */
     size_t points_done, rows_done;    /* progress */
+    size_t target_pts, target_reps;   /* complete points with a target, their replications */
+    volatile sig_atomic_t *stop;      /* opt->stop (borrowed, may be NULL) */
     struct progress progress;
+    bool stopped;        /* a stop request: hand out nothing more */
     bool failed;         /* a replication could not complete: stop */
     size_t failed_point; /* the lowest failing (point, replication) seen */
     uint32_t failed_rep;
@@ -112,7 +132,11 @@ static int build_points(struct run *r, const char *file, const char *base_dir, s
         }
         pt->nreps = m->point_replications(pt->cfg);
         assert(pt->nreps >= 1);
-        pt->first_row = r->nrows;
+        pt->has_target = m->point_precision && m->point_precision(pt->cfg, &pt->prec);
+        assert(!pt->has_target || (pt->nreps >= 2 && pt->prec.max_replications >= pt->nreps &&
+                                   pt->prec.metric < m->nmetrics));
+        pt->decided = !pt->has_target;
+        pt->reached = NAN;
         r->nrows += pt->nreps;
     }
     err_clear(e);
@@ -159,21 +183,37 @@ static void point_cells(const struct sweep_plan *plan, size_t i, struct out_buf 
 
 /* ---- running the jobs ---- */
 
-/* Hand out the next job (lock held).  Returns 0 when none is left. */
+enum { JOB_NONE, JOB_TAKEN, JOB_WAIT };
+
+/*
+ * Hand out the next job (lock held): the lowest point with a replication
+ * left.  JOB_NONE when none will ever be left, JOB_WAIT when only a point
+ * waiting for its precision decision may still add one.
+ */
 static int take_job(struct run *r, size_t *p, uint32_t *rep)
 {
-    struct run_point *pt;
+    struct run_point *pt = NULL;
 
-    if (r->next_point == r->plan->npoints || r->failed) {
-        return 0;
+    while (r->first_open < r->plan->npoints && r->pts[r->first_open].decided &&
+           r->pts[r->first_open].handed == r->pts[r->first_open].nreps) {
+        r->first_open++;
     }
-    *p = r->next_point;
-    pt = &r->pts[*p];
-    *rep = ++r->last_rep;
-    if (*rep == pt->nreps) {
-        r->next_point++;
-        r->last_rep = 0;
+    if (r->stop && *r->stop) {
+        r->stopped = true;
     }
+    if (r->first_open == r->plan->npoints || r->failed || r->stopped) {
+        return JOB_NONE;
+    }
+    for (*p = r->first_open; *p < r->plan->npoints; (*p)++) {
+        if (r->pts[*p].handed < r->pts[*p].nreps) {
+            pt = &r->pts[*p];
+            break;
+        }
+    }
+    if (!pt) {
+        return JOB_WAIT;
+    }
+    *rep = ++pt->handed;
     if (*rep == 1) {
         pt->hists = xcalloc(r->model->nseries, sizeof *pt->hists);
         for (size_t s = 0; s < r->model->nseries; s++) {
@@ -181,14 +221,14 @@ static int take_job(struct run *r, size_t *p, uint32_t *rep)
         }
     }
     r->started_point = *p;
-    return 1;
+    return JOB_TAKEN;
 }
 
-/* Replication rep of point p into its own metrics row and the worker's scratch histograms. */
-static int run_job(struct run *r, size_t p, uint32_t rep, struct hist *scratch, struct err *e)
+/* Replication rep of point p into the worker's scratch row and histograms. */
+static int run_job(struct run *r, size_t p, uint32_t rep, double *row, struct hist *scratch,
+                   struct err *e)
 {
     const struct runner_model *m = r->model;
-    double *row = r->metrics + (r->pts[p].first_row + rep - 1) * m->nmetrics;
 
     for (size_t k = 0; k < m->nmetrics; k++) {
         row[k] = NAN;
@@ -243,27 +283,118 @@ static void hist_rows(const struct run *r, struct run_point *pt, size_t point)
     }
 }
 
+/*
+ * The relative 95% half-width of the target metric over the point's first
+ * nreps replications (see struct runner_precision); *none when the metric
+ * applies in none of them.  0 when every value is equal, +inf for a zero
+ * mean with a spread.
+ */
+static double relative_halfwidth(const struct run *r, const struct run_point *pt, bool *none)
+{
+    size_t nm = r->model->nmetrics;
+    double *x = xcalloc(pt->nreps, sizeof *x);
+    double mean, ci;
+
+    for (uint32_t i = 0; i < pt->nreps; i++) {
+        x[i] = pt->rows[i * nm + pt->prec.metric];
+    }
+    stat_agg_mean(x, pt->nreps, &mean, &ci);
+    free(x);
+    *none = isnan(mean);
+    if (isnan(ci) || ci == 0) {
+        return ci;
+    }
+    return mean == 0 ? (double)INFINITY : ci / fabs(mean);
+}
+
+/*
+ * Every handed-out replication of pt is merged (lock held): decide whether
+ * nreps is final.  Returns true if the point is complete, false when one
+ * more replication was added.
+ */
+static bool point_settle(struct run *r, struct run_point *pt)
+{
+    bool none = false;
+
+    if (!pt->decided) {
+        pt->reached = relative_halfwidth(r, pt, &none);
+        pt->met = pt->reached <= pt->prec.relative; /* false for NAN */
+        if (!pt->met && !none && pt->nreps < pt->prec.max_replications) {
+            pt->nreps++;
+            return false;
+        }
+        pt->decided = true;
+    }
+    if (pt->has_target) {
+        r->target_pts++;
+        r->target_reps += pt->nreps;
+    }
+    pt->complete = true;
+    return true;
+}
+
+/* Row rep - 1 of pt, growing its table (lock held). */
+static double *point_row(const struct run *r, struct run_point *pt, uint32_t rep)
+{
+    size_t nm = r->model->nmetrics;
+
+    if (rep > pt->cap) {
+        uint32_t cap = pt->cap ? pt->cap : pt->nreps;
+
+        while (cap < rep) {
+            cap *= 2;
+        }
+        pt->rows = xrealloc(pt->rows, (size_t)cap * nm * sizeof *pt->rows);
+        pt->cap = cap;
+    }
+    return pt->rows + (size_t)(rep - 1) * nm;
+}
+
 /* Merge a finished job (lock held); the point's last replication turns it into rows. */
-static void finish_job(struct run *r, size_t p, const struct hist *scratch)
+static void finish_job(struct run *r, size_t p, uint32_t rep, const double *row,
+                       const struct hist *scratch)
 {
     struct run_point *pt = &r->pts[p];
 
+    memcpy(point_row(r, pt, rep), row, r->model->nmetrics * sizeof *row);
     for (size_t s = 0; s < r->model->nseries; s++) {
         hist_merge(&pt->hists[s], &scratch[s]);
     }
     r->rows_done++;
-    if (++pt->reps_done == pt->nreps) {
+    if (++pt->reps_done < pt->nreps) {
+        return;
+    }
+    if (point_settle(r, pt)) {
         hist_rows(r, pt, r->plan->points[p].index);
         free(pt->hists);
         pt->hists = NULL;
         r->points_done++;
     }
+    pthread_cond_broadcast(&r->work); /* a new replication, or perhaps the end */
+}
+
+/*
+ * Replications of the whole run, for the ETA (lock held): a decided point's
+ * final count; an undecided one's current count, or the mean final count of
+ * the points with a target completed so far when that is larger.
+ */
+static size_t expected_reps(const struct run *r)
+{
+    size_t mean = r->target_pts ? r->target_reps / r->target_pts : 0, total = 0;
+
+    for (size_t p = 0; p < r->plan->npoints; p++) {
+        const struct run_point *pt = &r->pts[p];
+
+        total += !pt->decided && mean > pt->nreps ? mean : pt->nreps;
+    }
+    return total;
 }
 
 static void report_progress(struct run *r)
 {
     const struct sweep_point *pt = &r->plan->points[r->started_point];
 
+    progress_set_total(&r->progress, expected_reps(r));
     progress_update(&r->progress, r->points_done, r->rows_done, pt->index,
                     pt->label ? pt->label : "");
 }
@@ -272,46 +403,91 @@ static void *worker(void *arg)
 {
     struct run *r = arg;
     struct hist *scratch = xcalloc(r->model->nseries, sizeof *scratch);
+    double *row = xcalloc(r->model->nmetrics, sizeof *row);
     size_t p;
     uint32_t rep;
+    int got;
 
     pthread_mutex_lock(&r->lock);
-    while (take_job(r, &p, &rep)) {
+    while ((got = take_job(r, &p, &rep)) != JOB_NONE) {
         struct err e;
         int rc;
 
-        report_progress(r);
+        if (got == JOB_WAIT) {
+            pthread_cond_wait(&r->work, &r->lock);
+            continue;
+        }
         pthread_mutex_unlock(&r->lock);
         err_clear(&e);
-        rc = run_job(r, p, rep, scratch, &e);
+        rc = run_job(r, p, rep, row, scratch, &e);
         pthread_mutex_lock(&r->lock);
         if (rc != 0) {
             job_failed(r, p, rep, &e);
+            pthread_cond_broadcast(&r->work);
             continue;
         }
-        finish_job(r, p, scratch);
-        report_progress(r);
+        finish_job(r, p, rep, row, scratch);
     }
+    r->running--;
+    pthread_cond_broadcast(&r->work); /* whoever waits: the run may be over */
+    pthread_cond_signal(&r->tick);
     pthread_mutex_unlock(&r->lock);
+    free(row);
     free(scratch);
     return NULL;
 }
 
-/* The calling thread works too; a thread that cannot be created only means fewer workers. */
+/* The calling thread: progress every PROGRESS_TICK_S, and the stop request (lock held). */
+static void monitor(struct run *r)
+{
+    struct timespec ts;
+    bool noted = false;
+
+    while (r->running > 0) {
+        if (r->stop && *r->stop && !noted) {
+            r->stopped = noted = true;
+            progress_note(&r->progress, "interrupted: finishing the replications in progress "
+                                        "(interrupt again to quit at once)");
+            pthread_cond_broadcast(&r->work);
+        }
+        report_progress(r);
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        ts.tv_nsec += (long)(PROGRESS_TICK_S * 1e9);
+        ts.tv_sec += ts.tv_nsec / 1000000000L;
+        ts.tv_nsec %= 1000000000L;
+        pthread_cond_timedwait(&r->tick, &r->lock, &ts);
+    }
+    report_progress(r);
+}
+
+/*
+ * min(jobs, replications) worker threads, the calling thread monitoring; if
+ * no thread can be created, the calling thread works alone (no ticking).
+ */
 static void run_all(struct run *r, unsigned jobs)
 {
     size_t n = jobs < r->nrows ? jobs : r->nrows;
-    size_t extra = n > 1 ? n - 1 : 0;
-    pthread_t *threads = xcalloc(extra, sizeof *threads);
+    pthread_t *threads = xcalloc(n, sizeof *threads);
     size_t started = 0;
 
     assert(jobs >= 1);
-    for (size_t i = 0; i < extra; i++) {
+    pthread_mutex_lock(&r->lock);
+    r->running = n;
+    for (size_t i = 0; i < n; i++) {
         if (pthread_create(&threads[started], NULL, worker, r) == 0) {
             started++;
+        } else {
+            r->running--;
         }
     }
-    worker(r);
+    if (started > 0) {
+        monitor(r);
+    }
+    pthread_mutex_unlock(&r->lock);
+    if (started == 0) {
+        r->running = 1;
+        worker(r);
+    }
     for (size_t i = 0; i < started; i++) {
         pthread_join(threads[i], NULL);
     }
@@ -353,7 +529,20 @@ static void csv_header(const struct run *r, struct out_buf *b, int per_rep)
             header_cell(b, r->model->metrics[k].name, "_ci");
         }
     }
+    if (!per_rep) { /* after every metric: appended to the contract, never moving a column */
+        out_buf_puts(b, ",replications,precision_reached,precision_met");
+    }
     out_buf_puts(b, "\n");
+}
+
+/* ",replications,precision_reached,precision_met": the last two empty without a target. */
+static void precision_cells(const struct run_point *pt, struct out_buf *b)
+{
+    out_buf_printf(b, ",%" PRIu32 ",", pt->nreps);
+    if (pt->has_target && isfinite(pt->reached)) {
+        out_csv_num(b, pt->reached);
+    }
+    out_buf_puts(b, pt->has_target ? (pt->met ? ",1" : ",0") : ",");
 }
 
 /* One aggregated metric of a point: ",mean,ci" or ",max". */
@@ -364,7 +553,7 @@ static void agg_cells(const struct run *r, const struct run_point *pt, size_t k,
     double mean, ci;
 
     for (uint32_t i = 0; i < pt->nreps; i++) {
-        x[i] = r->metrics[(pt->first_row + i) * nm + k];
+        x[i] = pt->rows[i * nm + k];
     }
     out_buf_puts(b, ",");
     switch (r->model->metrics[k].agg) {
@@ -391,11 +580,15 @@ static void points_csv(const struct run *r, struct out_buf *b)
     x = xcalloc(most, sizeof *x);
     csv_header(r, b, 0);
     for (size_t p = 0; p < r->plan->npoints; p++) {
+        if (!r->pts[p].complete) {
+            continue; /* an interrupted run keeps its complete points only */
+        }
         out_buf_printf(b, "%zu", r->plan->points[p].index);
         out_buf_put(b, r->pts[p].cells.data, r->pts[p].cells.len);
         for (size_t k = 0; k < r->model->nmetrics; k++) {
             agg_cells(r, &r->pts[p], k, x, b);
         }
+        precision_cells(&r->pts[p], b);
         out_buf_puts(b, "\n");
     }
     free(x);
@@ -409,12 +602,12 @@ static void replications_csv(const struct run *r, struct out_buf *b)
     for (size_t p = 0; p < r->plan->npoints; p++) {
         const struct run_point *pt = &r->pts[p];
 
-        for (uint32_t i = 0; i < pt->nreps; i++) {
+        for (uint32_t i = 0; pt->complete && i < pt->nreps; i++) {
             out_buf_printf(b, "%zu,%" PRIu32, r->plan->points[p].index, i + 1);
             out_buf_put(b, pt->cells.data, pt->cells.len);
             for (size_t k = 0; k < nm; k++) {
                 out_buf_puts(b, ",");
-                out_csv_num(b, r->metrics[(pt->first_row + i) * nm + k]);
+                out_csv_num(b, pt->rows[i * nm + k]);
             }
             out_buf_puts(b, "\n");
         }
@@ -512,13 +705,16 @@ static void summary_json(const struct run *r, const struct runner_options *opt, 
     out_buf_puts(b, ",\n  \"file\": ");
     out_json_str(b, opt->file ? opt->file : "");
     out_buf_puts(b, ",\n  \"points\": [");
-    for (size_t p = 0; p < r->plan->npoints; p++) {
-        out_buf_puts(b, p ? ",\n" : "\n");
-        point_json(r, p, b);
+    for (size_t p = 0, n = 0; p < r->plan->npoints; p++) {
+        if (r->pts[p].complete) {
+            out_buf_puts(b, n++ ? ",\n" : "\n");
+            point_json(r, p, b);
+        }
     }
     /* The only value that differs between two runs of the same file. */
-    out_buf_printf(b, "\n  ],\n  \"wall_time_s\": %.3f,\n  \"partial\": false\n}\n",
-                   progress_now_s() - start_s);
+    out_buf_printf(b, "\n  ],\n  \"wall_time_s\": %.3f,\n  \"partial\": %s\n}\n",
+                   progress_now_s() - start_s,
+                   r->points_done < r->plan->npoints ? "true" : "false");
 }
 
 /* All four under temporary names first, then the renames: never a half set of new files. */
@@ -563,12 +759,38 @@ static void run_fini(struct run *r)
             r->model->point_free(r->pts[p].cfg);
         }
         free(r->pts[p].hists);
+        free(r->pts[p].rows);
         out_buf_fini(&r->pts[p].hist_rows);
         out_buf_fini(&r->pts[p].cells);
     }
     free(r->pts);
-    free(r->metrics);
+    pthread_cond_destroy(&r->tick);
+    pthread_cond_destroy(&r->work);
     pthread_mutex_destroy(&r->lock);
+}
+
+/* The monitor's timed wait reads the monotonic clock, as progress does. */
+static void run_sync_init(struct run *r)
+{
+    pthread_condattr_t attr;
+
+    pthread_mutex_init(&r->lock, NULL);
+    pthread_cond_init(&r->work, NULL);
+    pthread_condattr_init(&attr);
+    pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
+    pthread_cond_init(&r->tick, &attr);
+    pthread_condattr_destroy(&attr);
+}
+
+/* "interrupted: kept 12 of 40 points ..." in e, for main to print. */
+static void interrupted(const struct run *r, const struct runner_options *opt, struct err *e)
+{
+    err_clear(e);
+    err_set_file(e, opt->file);
+    err_set(e,
+            "interrupted: kept the %zu complete point%s of %zu in \"%s\" (summary.json says "
+            "\"partial\": true)",
+            r->points_done, r->points_done == 1 ? "" : "s", r->plan->npoints, opt->out_dir);
 }
 
 int runner_run(const struct runner_model *model, const struct sweep_plan *plan,
@@ -583,7 +805,8 @@ int runner_run(const struct runner_model *model, const struct sweep_plan *plan,
     r.model = model;
     r.plan = plan;
     r.pts = xcalloc(plan->npoints, sizeof *r.pts);
-    pthread_mutex_init(&r.lock, NULL);
+    r.stop = opt->stop;
+    run_sync_init(&r);
     if (build_points(&r, opt->file, opt->base_dir, e) != 0) {
         rc = 1;
         goto out;
@@ -596,7 +819,6 @@ int runner_run(const struct runner_model *model, const struct sweep_plan *plan,
     for (size_t p = 0; p < plan->npoints; p++) {
         point_cells(plan, p, &r.pts[p].cells);
     }
-    r.metrics = xcalloc(r.nrows * model->nmetrics, sizeof *r.metrics);
     progress_init(&r.progress, stderr, opt->quiet, opt->progress_tty, plan->npoints, r.nrows);
     run_all(&r, opt->jobs);
     progress_fini(&r.progress);
@@ -611,6 +833,10 @@ int runner_run(const struct runner_model *model, const struct sweep_plan *plan,
         goto out;
     }
     rc = write_outputs(&r, opt, start_s, e) == 0 ? 0 : 2;
+    if (rc == 0 && r.points_done < plan->npoints) {
+        interrupted(&r, opt, e);
+        rc = RUNNER_INTERRUPTED;
+    }
 out:
     run_fini(&r);
     return rc;

@@ -16,10 +16,17 @@
  *      runner_agg), merges histograms over replications, and writes
  *      points.csv, replications.csv, histograms.csv and summary.json under
  *      temporary names, renamed into place only when complete.
+ * A point with a precision target (point_precision) gets replications added
+ * one at a time until its metric is precise enough; the decision to add one
+ * reads only the replications before it, so the count is deterministic too.
+ * A stop request (opt->stop, set by SIGINT/SIGTERM) ends the run early: the
+ * replications in progress finish, and the points complete by then are
+ * written, marked partial.
  */
 #ifndef POOLSIM_SIM_RUNNER_H
 #define POOLSIM_SIM_RUNNER_H
 
+#include <signal.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -39,6 +46,23 @@ struct runner_metric {
     const char *name; /* CSV column, with its unit: "latency_p99_ms" */
     enum runner_agg agg;
 };
+
+/*
+ * A point's precision target (experiments/README.md, "precision"): after each
+ * replication n >= point_replications(), if the 95% half-width of metric's
+ * mean over replications 1..n, divided by |mean|, is above relative and n <
+ * max_replications, replication n + 1 is run.  Replications where the metric
+ * does not apply (NAN) are skipped as in the mean; if it applies in none of
+ * 1..n the point stops (precision not met); if in one, it goes on.
+ */
+struct runner_precision {
+    size_t metric;             /* index into metrics: a RUNNER_AGG_MEAN column */
+    double relative;           /* target half-width / |mean|, in (0, 1) */
+    uint32_t max_replications; /* >= point_replications(), which is >= 2 */
+};
+
+/* runner_run's status when a stop request ended the run (DESIGN.md §5: exit 130). */
+#define RUNNER_INTERRUPTED 130
 
 struct runner_model {
     size_t nmetrics;
@@ -71,6 +95,11 @@ struct runner_model {
      * completed (a zero-time loop): the run then stops and writes nothing.
      */
     int (*run)(const void *cfg, uint32_t rep, double *metrics, struct hist *hists, struct err *e);
+    /*
+     * Optional (NULL: no point has one): true with *p filled when cfg has a
+     * precision target; point_replications() is then the first count checked.
+     */
+    bool (*point_precision)(const void *cfg, struct runner_precision *p);
 };
 
 struct runner_options {
@@ -81,12 +110,16 @@ struct runner_options {
     bool quiet;           /* no progress on stderr */
     bool progress_tty;    /* stderr is a terminal: draw a bar, else plain lines */
     const char *version;  /* poolsim version string for summary.json */
+    /* Optional (NULL: none): non-zero asks the run to stop (a signal handler's flag). */
+    volatile sig_atomic_t *stop;
 };
 
 /*
  * Run every point of plan with model and write the outputs.
  * Returns 0 on success; 1 for an invalid experiment, or a replication that
- * could not complete (e set, nothing written); 2 for an I/O error (e set).
+ * could not complete (e set, nothing written); 2 for an I/O error (e set);
+ * RUNNER_INTERRUPTED when *opt->stop ended the run (e says what was kept:
+ * the complete points, in index order, with summary.json's "partial": true).
  */
 int runner_run(const struct runner_model *model, const struct sweep_plan *plan,
                const struct runner_options *opt, struct err *e);

@@ -291,11 +291,11 @@ static int exists(const char *dir, const char *name)
  */
 static const char expected_points[] =
     "point,variant,workload.users,network.app_pooler_rtt,network.app_pooler_rtt_ms,"
-    "a,a_ci,b_peak,c_ms,c_ms_ci\n"
-    "0,\"s,\"\"q\"\"\",10,150ms,150,2,2.48413771,3,1,1.24206886\n"
-    "1,\"s,\"\"q\"\"\",20,0.5ms,0.5,12,2.48413771,13,,\n"
-    "2,tx,10,150ms,150,21,,21,0.5,\n"
-    "3,tx,20,0.5ms,0.5,32,2.48413771,33,1,6.35310237\n";
+    "a,a_ci,b_peak,c_ms,c_ms_ci,replications,precision_reached,precision_met\n"
+    "0,\"s,\"\"q\"\"\",10,150ms,150,2,2.48413771,3,1,1.24206886,3,,\n"
+    "1,\"s,\"\"q\"\"\",20,0.5ms,0.5,12,2.48413771,13,,,3,,\n"
+    "2,tx,10,150ms,150,21,,21,0.5,,1,,\n"
+    "3,tx,20,0.5ms,0.5,32,2.48413771,33,1,6.35310237,3,,\n";
 
 static const char expected_replications[] =
     "point,replication,variant,workload.users,network.app_pooler_rtt,"
