@@ -22,6 +22,7 @@
 #include "models/config.h"
 #include "models/scenario.h"
 #include "sim/err.h"
+#include "sim/interrupt.h"
 #include "sim/json.h"
 #include "sim/runner.h"
 #include "sim/sweep.h"
@@ -246,6 +247,7 @@ static int run_command(struct cli *c)
     opt.quiet = c->quiet != 0;
     opt.progress_tty = isatty(STDERR_FILENO) != 0;
     opt.version = POOLSIM_VERSION;
+    opt.stop = interrupt_install();
     rc = runner_run(&model, &plan, &opt, &e);
 out:
     if (rc != EXIT_OK) {

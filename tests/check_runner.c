@@ -33,6 +33,12 @@ struct toy_doc {
     uint32_t nreps;    /* replications */
     int invalid;       /* 1: error with a path, 2: error without one */
     atomic_uint *runs; /* replications run, over the whole plan */
+    /* Precision tests: a target when relative > 0; a = 100 +- 1 (odd/even rep) when alt. */
+    double relative;
+    uint32_t max_reps;
+    size_t metric;
+    int alt;
+    volatile sig_atomic_t *stop; /* raised when this point's replication 1 runs */
 };
 
 struct toy_cfg {
@@ -101,6 +107,9 @@ static int toy_run(const void *cfg, uint32_t rep, double *metrics, struct hist *
     const struct toy_doc *d = ((const struct toy_cfg *)cfg)->doc;
 
     atomic_fetch_add(d->runs, 1u);
+    if (d->stop && rep == 1) {
+        *d->stop = 1;
+    }
     if (d->invalid == 3 && rep == 2) {
         err_set(e, "stalled at 1 ns");
         return -1;
@@ -108,6 +117,9 @@ static int toy_run(const void *cfg, uint32_t rep, double *metrics, struct hist *
     metrics[0] = (double)(10 * d->index + rep);
     metrics[1] = metrics[0];
     metrics[2] = (d->index == 1 || (d->index == 3 && rep == 2)) ? (double)NAN : rep * 0.5;
+    if (d->alt) {
+        metrics[0] = rep % 2 ? 101 : 99;
+    }
     hist_add(&hists[0], SIM_MS(1));
     hist_add(&hists[0], SIM_MS(rep));
     if (d->index == 0) {
@@ -117,6 +129,16 @@ static int toy_run(const void *cfg, uint32_t rep, double *metrics, struct hist *
         hist_add(&hists[1], HIST_HIGH_NS);
     }
     return 0;
+}
+
+static bool toy_precision(const void *cfg, struct runner_precision *p)
+{
+    const struct toy_doc *d = ((const struct toy_cfg *)cfg)->doc;
+
+    p->metric = d->metric;
+    p->relative = d->relative;
+    p->max_replications = d->max_reps;
+    return d->relative > 0;
 }
 
 static const struct runner_model toy_model = {
@@ -130,6 +152,7 @@ static const struct runner_model toy_model = {
     .point_seed = toy_seed,
     .point_resolved = toy_resolved,
     .run = toy_run,
+    .point_precision = toy_precision,
 };
 
 /* 2 variants x "workload.users|network.app_pooler_rtt" zipped over 2 values (a duration). */
@@ -152,7 +175,7 @@ static void fixture_point(struct fixture *fx, size_t i)
     char label[256];
     size_t k = 0;
 
-    fx->docs[i] = (struct toy_doc){i, fx_nreps[i], 0, &fx->runs};
+    fx->docs[i] = (struct toy_doc){.index = i, .nreps = fx_nreps[i], .runs = &fx->runs};
     pt->index = i;
     pt->variant = xstrdup(fx_variant[i]);
     pt->values = xcalloc(2, sizeof *pt->values);
@@ -551,6 +574,180 @@ START_TEST(progress_bar_redraws_and_erases_itself)
 }
 END_TEST
 
+/* The last three cells of line `line` (0 = header) of a CSV text: "replications,reached,met". */
+static void last_cells(const char *csv, size_t line, char *out, size_t size)
+{
+    const char *start = csv, *end;
+    int commas = 0;
+
+    for (size_t i = 0; i < line; i++) {
+        start = strchr(start, '\n');
+        ck_assert_ptr_nonnull(start);
+        start++;
+    }
+    end = strchr(start, '\n');
+    ck_assert_ptr_nonnull(end);
+    for (const char *c = end; c > start; c--) {
+        if (c[-1] == ',' && ++commas == 3) {
+            snprintf(out, size, "%.*s", (int)(end - c), c);
+            return;
+        }
+    }
+    ck_abort_msg("fewer than three cells");
+}
+
+/* Lines of a text that start with prefix. */
+static size_t count_lines(const char *text, const char *prefix)
+{
+    size_t n = 0;
+
+    for (const char *l = text; l && *l; l = strchr(l, '\n') ? strchr(l, '\n') + 1 : NULL) {
+        n += strncmp(l, prefix, strlen(prefix)) == 0;
+    }
+    return n;
+}
+
+/*
+ * Point 0: a = 101, 99, 101, ... (odd, even replications), target 1% from 3
+ * replications.  By hand, half-width t(0.975, n-1) s / sqrt(n) over |mean|:
+ * n = 6: mean 100, s^2 = 6/5, t = 2.570582, 1.1496/100 = 0.0115 > 1%;
+ * n = 7: mean 701/7, s^2 = 6.857143/6, t = 2.446912, 0.988702/100.142857 =
+ * 0.0098729 <= 1%: 7 replications, met.  Point 1: target on c_ms, which
+ * applies in none of its replications: stops at its 3, reached empty, not
+ * met.  Point 2: 2 replications to start, target 0.5%, cap 5: n = 5 gives
+ * mean 100.2, s^2 = 1.2, t = 2.776445, 1.360180/100.2 = 0.0135746: 5
+ * replications, not met.  Point 3: no target.
+ */
+static void precision_fixture(struct fixture *fx)
+{
+    fixture_init(fx);
+    fx->docs[0].alt = 1;
+    fx->docs[0].relative = 0.01;
+    fx->docs[0].max_reps = 50;
+    fx->docs[1].metric = 2;
+    fx->docs[1].relative = 0.1;
+    fx->docs[1].max_reps = 50;
+    fx->docs[2].nreps = 2;
+    fx->docs[2].alt = 1;
+    fx->docs[2].relative = 0.005;
+    fx->docs[2].max_reps = 5;
+}
+
+static void check_precision_cells(const char *points)
+{
+    char cells[128];
+    double reached;
+
+    last_cells(points, 0, cells, sizeof cells);
+    ck_assert_str_eq(cells, "replications,precision_reached,precision_met");
+    last_cells(points, 1, cells, sizeof cells);
+    ck_assert_int_eq(strncmp(cells, "7,", 2), 0);
+    reached = strtod(cells + 2, NULL);
+    ck_assert_double_eq_tol(reached, 0.0098729, 1e-6);
+    ck_assert_str_eq(cells + strlen(cells) - 2, ",1");
+    last_cells(points, 2, cells, sizeof cells);
+    ck_assert_str_eq(cells, "3,,0");
+    last_cells(points, 3, cells, sizeof cells);
+    ck_assert_int_eq(strncmp(cells, "5,", 2), 0);
+    ck_assert_double_eq_tol(strtod(cells + 2, NULL), 0.0135746, 1e-6);
+    ck_assert_str_eq(cells + strlen(cells) - 2, ",0");
+    last_cells(points, 4, cells, sizeof cells);
+    ck_assert_str_eq(cells, "3,,");
+}
+
+START_TEST(precision_adds_replications_until_met_or_capped)
+{
+    static const unsigned jobs[] = {1, 2, 7};
+    struct fixture fx;
+    char out[128], first[128];
+    char *ref[3] = {NULL, NULL, NULL};
+    static const char *const files[3] = {"points.csv", "replications.csv", "histograms.csv"};
+    struct err e;
+
+    precision_fixture(&fx);
+    snprintf(first, sizeof first, "%s/j1", fx.dir);
+    for (size_t j = 0; j < sizeof jobs / sizeof jobs[0]; j++) {
+        struct runner_options opt;
+
+        snprintf(out, sizeof out, "%s/j%u", fx.dir, jobs[j]);
+        opt = options(out, jobs[j]);
+        atomic_store(&fx.runs, 0u);
+        ck_assert_int_eq(runner_run(&toy_model, &fx.plan, &opt, &e), 0);
+        ck_assert_uint_eq(atomic_load(&fx.runs), 7 + 3 + 5 + 3); /* nothing run in vain */
+        for (size_t f = 0; f < 3; f++) {
+            char *s = slurp(out, files[f]);
+
+            ck_assert_ptr_nonnull(s);
+            if (j == 0) {
+                ref[f] = s;
+                continue;
+            }
+            ck_assert_str_eq(s, ref[f]); /* byte-identical for any number of jobs */
+            free(s);
+        }
+    }
+    check_precision_cells(ref[0]);
+    ck_assert_uint_eq(count_lines(ref[1], "0,"), 7);
+    ck_assert_uint_eq(count_lines(ref[1], "2,"), 5);
+    ck_assert_ptr_nonnull(strstr(ref[1], "\n0,7,"));
+    ck_assert_ptr_null(strstr(ref[1], "\n0,8,"));
+    for (size_t f = 0; f < 3; f++) {
+        free(ref[f]);
+    }
+    fixture_fini(&fx);
+}
+END_TEST
+
+/*
+ * A stop request (here raised by point 2's replication, one job so that the
+ * order is fixed): the replication in progress finishes, point 3 never
+ * starts, the complete points 0..2 are written exactly as in a whole run,
+ * summary.json says partial, and the status is RUNNER_INTERRUPTED.
+ */
+START_TEST(stop_request_keeps_complete_points_marked_partial)
+{
+    struct fixture fx;
+    volatile sig_atomic_t stop = 0;
+    struct runner_options opt;
+    char out[128], msg[2048], expected[1024];
+    char *s;
+    struct err e;
+
+    fixture_init(&fx);
+    fx.docs[2].stop = &stop;
+    snprintf(out, sizeof out, "%s/out", fx.dir);
+    opt = options(out, 1);
+    opt.stop = &stop;
+    ck_assert_int_eq(runner_run(&toy_model, &fx.plan, &opt, &e), RUNNER_INTERRUPTED);
+    ck_assert_uint_eq(atomic_load(&fx.runs), 3 + 3 + 1);
+    err_format(&e, msg, sizeof msg);
+    snprintf(expected, sizeof expected,
+             "exp.json: interrupted: kept the 3 complete points of 4 in \"%s\" (summary.json "
+             "says \"partial\": true)",
+             out);
+    ck_assert_str_eq(msg, expected);
+    s = slurp(out, "points.csv");
+    ck_assert_int_eq(strncmp(s, expected_points, strlen(s)), 0);
+    ck_assert_uint_eq(count_lines(s, ""), 4);
+    free(s);
+    s = slurp(out, "replications.csv");
+    ck_assert_int_eq(strncmp(s, expected_replications, strlen(s)), 0);
+    ck_assert_uint_eq(count_lines(s, ""), 8);
+    free(s);
+    s = slurp(out, "histograms.csv");
+    ck_assert_int_eq(strncmp(s, expected_histograms, strlen(s)), 0);
+    ck_assert_uint_eq(count_lines(s, "3,"), 0);
+    ck_assert_uint_eq(count_lines(s, "2,"), 1);
+    free(s);
+    s = slurp(out, "summary.json");
+    ck_assert_ptr_nonnull(strstr(s, "\"partial\": true\n}\n"));
+    ck_assert_ptr_null(strstr(s, "{\"point\": 3,"));
+    ck_assert_ptr_nonnull(strstr(s, "{\"point\": 2,"));
+    free(s);
+    fixture_fini(&fx);
+}
+END_TEST
+
 Suite *runner_suite(void)
 {
     Suite *s = suite_create("runner");
@@ -561,5 +758,7 @@ Suite *runner_suite(void)
     tcase_add_test(tc, failed_replication_is_named_and_nothing_is_written);
     tcase_add_test(tc, io_errors_return_2_and_leave_no_file);
     tcase_add_test(tc, progress_bar_redraws_and_erases_itself);
+    tcase_add_test(tc, precision_adds_replications_until_met_or_capped);
+    tcase_add_test(tc, stop_request_keeps_complete_points_marked_partial);
     return s;
 }
