@@ -374,20 +374,34 @@ static void finish_job(struct run *r, size_t p, uint32_t rep, const double *row,
 }
 
 /*
- * Replications of the whole run, for the ETA (lock held): a decided point's
- * final count; an undecided one's current count, or the mean final count of
- * the points with a target completed so far when that is larger.
+ * The final count of an undecided point, guessed for the ETA: the half-width
+ * shrinks as 1/sqrt(n), so n (reached / relative)^2 once it has been checked
+ * (capped); before that, the mean count of the completed points with a
+ * target (mean); never less than its current count.
  */
+static double guess_reps(const struct run_point *pt, size_t mean)
+{
+    double n = (double)pt->nreps, g = (double)mean;
+
+    if (isfinite(pt->reached) && pt->reached > 0) {
+        g = n * (pt->reached / pt->prec.relative) * (pt->reached / pt->prec.relative);
+        g = fmin(g, (double)pt->prec.max_replications);
+    }
+    return fmax(n, g);
+}
+
+/* Replications of the whole run, for the ETA (lock held): final counts, or guesses. */
 static size_t expected_reps(const struct run *r)
 {
-    size_t mean = r->target_pts ? r->target_reps / r->target_pts : 0, total = 0;
+    size_t mean = r->target_pts ? r->target_reps / r->target_pts : 0;
+    double total = 0;
 
     for (size_t p = 0; p < r->plan->npoints; p++) {
         const struct run_point *pt = &r->pts[p];
 
-        total += !pt->decided && mean > pt->nreps ? mean : pt->nreps;
+        total += pt->decided ? (double)pt->nreps : guess_reps(pt, mean);
     }
-    return total;
+    return (size_t)ceil(total);
 }
 
 static void report_progress(struct run *r)
