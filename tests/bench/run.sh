@@ -16,6 +16,11 @@
 #      of the machine. Each is the difference between a run of n and one of 2n requests
 #      (BENCH_CALLGRIND_REQUESTS, default 10^5), divided by the difference in requests or
 #      events: start-up and output cancel out.
+#   6. --jobs: tests/bench/jobs.json (8 points x 2 replications of equal cost) run with
+#      --jobs 1 and --jobs 2, alternately, BENCH_JOBS_RUNS times (default 3): each pair's
+#      wall times (summary.json's) and speed-up, then the best and the median speed-up
+#      (issue 7: target >= 1.8 on 2 cores).  Run it on an idle machine: another process on a
+#      core takes it from --jobs 2 only.
 # One grep-able line per case ("poolsim CASE: ...", "callgrind CASE: ...") and per ratio.
 set -u
 B=${1:-build}
@@ -114,6 +119,26 @@ for c in $CASES; do
     poolsim_case "$c" "tests/bench/$c.json" "$M"
     ratio "$c ns/event poolsim / mmc_ref(GSL)" "$case_ns" "$gsl_ns" "target <= 2"
 done
+
+echo "== --jobs: tests/bench/jobs.json, 8 points x 2 replications, --jobs 1 against --jobs 2"
+wall_of() { sed -n 's/.*"wall_time_s": *\([0-9.eE+-]*\).*/\1/p' "$1/summary.json" | head -1; }
+speedups=()
+for i in $(seq 1 "${BENCH_JOBS_RUNS:-3}"); do
+    "$B/poolsim" run tests/bench/jobs.json --jobs 1 --quiet --out "$out/j1" || break
+    "$B/poolsim" run tests/bench/jobs.json --jobs 2 --quiet --out "$out/j2" || break
+    cmp -s "$out/j1/points.csv" "$out/j2/points.csv" || echo "jobs: points.csv differs (a bug)"
+    w1=$(wall_of "$out/j1")
+    w2=$(wall_of "$out/j2")
+    s=$(awk -v a="$w1" -v b="$w2" 'BEGIN { printf "%.3f", a / b }')
+    speedups+=("$s")
+    echo "jobs run $i: wall_s jobs1=$w1 jobs2=$w2 speedup=$s (load average $(cut -d' ' -f1 /proc/loadavg))"
+done
+if [ "${#speedups[@]}" -gt 0 ]; then
+    printf '%s\n' "${speedups[@]}" | sort -n | awk '{ v[NR] = $1 } END {
+        m = NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2
+        printf "ratio jobs speed-up --jobs 2 / --jobs 1: best %.3f, median %.3f of %d  (target >= 1.8)\n",
+            v[NR], m, NR }'
+fi
 
 echo "== memory"
 echo "peak RSS kB at $N requests: $(rss "$B/poolsim" run tests/bench/mm20.json --set "requests=$N" --jobs 1 --quiet --out "$out/r1")"
