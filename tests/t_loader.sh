@@ -79,6 +79,14 @@ cat > stall.json <<'JSON'
 JSON
 expect stall 1 'poolsim: stall.json: replication 1: the simulation stalled at 0s: 50000000 events without the clock moving (a zero-time loop, e.g. closed users with no think time whose calls fail at once over a zero round trip)'
 
+# precision (experiments/README.md, "Precision"): the metric, the range, the cap
+echo "{$base, \"precision\": {\"metric\": \"latency_max_ms\", \"relative\": 0.05}}" > pmax.json
+expect pmax 1 'poolsim: pmax.json: $.precision.metric: "latency_max_ms" is a maximum over replications, with no confidence interval: name a metric that has a _ci column (e.g. "latency_p99_ms")'
+echo "{$base, \"precision\": {\"metric\": \"latency_p99_ms\", \"relative\": 0}}" > prel.json
+expect prel 1 'poolsim: prel.json: $.precision.relative: must be between 0 and 1, both excluded (got 0): 0.05 asks for +-5%'
+echo "{$base, \"replications\": 8, \"precision\": {\"metric\": \"error_rate\", \"relative\": 0.1, \"max_replications\": 5}}" > pcap.json
+expect pcap 1 'poolsim: pcap.json: $.precision.max_replications: must be at least replications (8) and at least 2 (got 5)'
+
 # usage and I/O errors exit 2
 "$P" run missing.json --quiet 2>stderr; [ $? = 2 ] || { echo "FAIL missing file: not exit 2"; fail=1; }
 "$P" run 2>/dev/null; [ $? = 2 ] || { echo "FAIL no file: not exit 2"; fail=1; }
