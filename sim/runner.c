@@ -77,7 +77,8 @@ struct run {
     size_t started_point;             /* point of the job most recently handed out */
     size_t points_done, rows_done;    /* progress */
     size_t target_pts, target_reps;   /* complete points with a target, their replications */
-    volatile sig_atomic_t *stop;      /* opt->stop (borrowed, may be NULL) */
+    volatile sig_atomic_t *stop;      /* opt->stop (borrowed, may be NULL): see run_all */
+    bool solo;                        /* no worker thread: the calling thread works */
     struct progress progress;
     bool stopped;        /* a stop request: hand out nothing more */
     bool failed;         /* a replication could not complete: stop */
@@ -198,7 +199,7 @@ static int take_job(struct run *r, size_t *p, uint32_t *rep)
            r->pts[r->first_open].handed == r->pts[r->first_open].nreps) {
         r->first_open++;
     }
-    if (r->stop && *r->stop) {
+    if (r->solo && r->stop && *r->stop) { /* no monitor: this is the signals' thread */
         r->stopped = true;
     }
     if (r->first_open == r->plan->npoints || r->failed || r->stopped) {
@@ -477,14 +478,20 @@ static void monitor(struct run *r)
 /*
  * min(jobs, replications) worker threads, the calling thread monitoring; if
  * no thread can be created, the calling thread works alone (no ticking).
+ * The workers are created with every signal blocked, so a signal handler
+ * runs on the calling thread, the only one that reads opt->stop: a handler's
+ * volatile sig_atomic_t is well-defined only in the thread it interrupted.
  */
 static void run_all(struct run *r, unsigned jobs)
 {
     size_t n = jobs < r->nrows ? jobs : r->nrows;
     pthread_t *threads = xcalloc(n, sizeof *threads);
     size_t started = 0;
+    sigset_t all, old;
 
     assert(jobs >= 1);
+    sigfillset(&all);
+    pthread_sigmask(SIG_BLOCK, &all, &old);
     pthread_mutex_lock(&r->lock);
     r->running = n;
     for (size_t i = 0; i < n; i++) {
@@ -494,12 +501,14 @@ static void run_all(struct run *r, unsigned jobs)
             r->running--;
         }
     }
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
     if (started > 0) {
         monitor(r);
     }
     pthread_mutex_unlock(&r->lock);
     if (started == 0) {
         r->running = 1;
+        r->solo = true;
         worker(r);
     }
     for (size_t i = 0; i < started; i++) {

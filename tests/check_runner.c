@@ -12,11 +12,13 @@
 #include <dirent.h>
 #include <errno.h>
 #include <math.h>
+#include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "sim/json.h"
@@ -38,8 +40,17 @@ struct toy_doc {
     uint32_t max_reps;
     size_t metric;
     int alt;
-    volatile sig_atomic_t *stop; /* raised when this point's replication 1 runs */
+    int signal_at; /* 1: this point's replication 1 sends the process SIGUSR1 */
 };
+
+/* A signal handler's flag has to live at file scope (see sim/interrupt.c). */
+static volatile sig_atomic_t toy_stop;
+
+static void toy_on_signal(int sig)
+{
+    (void)sig;
+    toy_stop = 1;
+}
 
 struct toy_cfg {
     const struct toy_doc *doc;
@@ -107,8 +118,11 @@ static int toy_run(const void *cfg, uint32_t rep, double *metrics, struct hist *
     const struct toy_doc *d = ((const struct toy_cfg *)cfg)->doc;
 
     atomic_fetch_add(d->runs, 1u);
-    if (d->stop && rep == 1) {
-        *d->stop = 1;
+    if (d->signal_at && rep == 1) {
+        /* Delivered to the runner's calling thread (the workers block signals); it polls the
+         * flag every 0.1 s, so this replication lasts four polls. */
+        kill(getpid(), SIGUSR1);
+        nanosleep(&(struct timespec){.tv_nsec = 400000000}, NULL);
     }
     if (d->invalid == 3 && rep == 2) {
         err_set(e, "stalled at 1 ns");
@@ -699,26 +713,31 @@ START_TEST(precision_adds_replications_until_met_or_capped)
 END_TEST
 
 /*
- * A stop request (here raised by point 2's replication, one job so that the
- * order is fixed): the replication in progress finishes, point 3 never
- * starts, the complete points 0..2 are written exactly as in a whole run,
- * summary.json says partial, and the status is RUNNER_INTERRUPTED.
+ * A stop request (a signal sent by point 2's replication, which then lasts
+ * 0.4 s, four of the monitor's polls; one job so that the order is fixed):
+ * the replication in progress finishes, point 3 never starts, the complete
+ * points 0..2 are written exactly as in a whole run, summary.json says
+ * partial, and the status is RUNNER_INTERRUPTED.
  */
 START_TEST(stop_request_keeps_complete_points_marked_partial)
 {
     struct fixture fx;
-    volatile sig_atomic_t stop = 0;
+    struct sigaction sa = {.sa_handler = toy_on_signal}, old;
     struct runner_options opt;
     char out[128], msg[2048], expected[1024];
     char *s;
     struct err e;
 
     fixture_init(&fx);
-    fx.docs[2].stop = &stop;
+    fx.docs[2].signal_at = 1;
     snprintf(out, sizeof out, "%s/out", fx.dir);
     opt = options(out, 1);
-    opt.stop = &stop;
+    toy_stop = 0;
+    opt.stop = &toy_stop;
+    sigemptyset(&sa.sa_mask);
+    ck_assert_int_eq(sigaction(SIGUSR1, &sa, &old), 0);
     ck_assert_int_eq(runner_run(&toy_model, &fx.plan, &opt, &e), RUNNER_INTERRUPTED);
+    sigaction(SIGUSR1, &old, NULL);
     ck_assert_uint_eq(atomic_load(&fx.runs), 3 + 3 + 1);
     err_format(&e, msg, sizeof msg);
     snprintf(expected, sizeof expected,
