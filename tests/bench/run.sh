@@ -20,8 +20,9 @@
 #      --jobs 1 and --jobs 2, alternately, BENCH_JOBS_RUNS times (default 3): each pair's
 #      wall times (summary.json's), speed-up and the share of the cores other processes took
 #      meanwhile, and the machine's own ceiling: two independent --jobs 1 processes run at
-#      once, 2 x (one alone) / (the slower of the two); then the best and the median speed-up of the pairs that had the machine to
-#      themselves (issue 7: target >= 1.8 on 2 cores).
+#      once, 2 x (one alone) / (the slower of the two); then the best and the median speed-up
+#      of the pairs during which other processes took < 10% of the cores (issue 7: target
+#      >= 1.8 on 2 cores).
 # One grep-able line per case ("poolsim CASE: ...", "callgrind CASE: ...") and per ratio.
 set -u
 B=${1:-build}
