@@ -23,6 +23,7 @@
 #include "models/scenario.h"
 #include "sim/err.h"
 #include "sim/json.h"
+#include "sim/merge.h"
 #include "sim/runner.h"
 #include "sim/sweep.h"
 #include "sim/xalloc.h"
@@ -42,6 +43,7 @@ enum { EXIT_OK = 0, EXIT_INVALID = 1, EXIT_USAGE = 2 };
 static const char usage_text[] =
     "usage: poolsim run FILE [--out DIR] [--jobs N] [--set PATH=VALUE]... [--quiet]\n"
     "       poolsim plot DIR [--format png|svg|both] [--log] [--slo-p99 MS] [--points LIST]\n"
+    "       poolsim merge DIR... --out DIR   join the outputs of run --shard into one run's\n"
     "       poolsim --help | --version\n"
     "\n"
     "Simulate the experiment FILE (JSON, see experiments/README.md) and write\n"
@@ -53,6 +55,7 @@ static const char usage_text[] =
     "  --set PATH=VALUE   override a key, e.g. --set pooler.default_pool_size=30;\n"
     "                     VALUE is read as JSON, else as a string (repeatable)\n"
     "  --quiet            no progress on stderr\n"
+    "  --shard K/N        build every point, run those whose index mod N is K-1\n"
     "\n"
     "plot renders the figures that apply to the results in DIR into DIR/plots/\n"
     "with gnuplot (scripts from $POOLSIM_PLOTS, else ./plots, else the build's),\n"
@@ -71,6 +74,7 @@ struct cli {
     int quiet;
     struct sweep_set sets[MAX_SETS];
     size_t nsets;
+    unsigned shard_k, shard_n; /* --shard K/N; 0/0 = every point */
 };
 
 static int usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -121,7 +125,8 @@ static int parse_set(struct cli *c, char *arg)
 
 static int takes_value(const char *opt)
 {
-    return strcmp(opt, "--out") == 0 || strcmp(opt, "--jobs") == 0 || strcmp(opt, "--set") == 0;
+    return strcmp(opt, "--out") == 0 || strcmp(opt, "--jobs") == 0 || strcmp(opt, "--set") == 0 ||
+           strcmp(opt, "--shard") == 0;
 }
 
 static int parse_run_args(struct cli *c, int argc, char **argv)
@@ -142,6 +147,12 @@ static int parse_run_args(struct cli *c, int argc, char **argv)
         } else if (strcmp(a, "--set") == 0 && has_value) {
             if (parse_set(c, argv[++i]) != 0) {
                 return EXIT_USAGE;
+            }
+        } else if (strcmp(a, "--shard") == 0 && has_value) {
+            struct err e;
+
+            if (merge_parse_shard(argv[++i], &c->shard_k, &c->shard_n, &e) != 0) {
+                return usage_error("%s", e.msg);
             }
         } else if (a[0] == '-' && a[1] != '\0') {
             if (takes_value(a)) {
@@ -246,6 +257,8 @@ static int run_command(struct cli *c)
     opt.quiet = c->quiet != 0;
     opt.progress_tty = isatty(STDERR_FILENO) != 0;
     opt.version = POOLSIM_VERSION;
+    opt.shard_k = c->shard_k;
+    opt.shard_n = c->shard_n;
     rc = runner_run(&model, &plan, &opt, &e);
 out:
     if (rc != EXIT_OK) {
@@ -544,6 +557,15 @@ int main(int argc, char **argv)
 
         rc = parse_plot_args(&p, argc, argv);
         return rc != 0 ? rc : plot_command(&p);
+    }
+    if (strcmp(argv[1], "merge") == 0) {
+        struct err e;
+
+        rc = merge_command(argc, argv, &e);
+        if (rc != EXIT_OK) {
+            err_print(stderr, "poolsim", &e);
+        }
+        return rc;
     }
     if (strcmp(argv[1], "run") != 0) {
         return usage_error("unknown command \"%s\"", argv[1]);

@@ -14,6 +14,12 @@
  * the merge order; it is never written.)  Memory: a point's dense histograms
  * exist only while it has replications in flight; once its last replication
  * is merged they become the point's histograms.csv rows.
+ *
+ * Shards (DESIGN.md §5): every point of the plan is built, then the run
+ * continues on a view of the plan that holds only the shard's points (their
+ * sweep_point structs shallow-copied, so each keeps its global index); the
+ * other points' configurations are freed once the run's fingerprint is
+ * taken from all of them.
  */
 #include "sim/runner.h"
 
@@ -64,6 +70,9 @@ struct run {
     size_t failed_point; /* the lowest failing (point, replication) seen */
     uint32_t failed_rep;
     struct err failure; /* its message */
+    size_t points_total;    /* points of the whole plan, this shard's or not */
+    uint64_t fingerprint;   /* identifies the run across shards (summary.json) */
+    struct sweep_plan view; /* the shard's points, when plan points here (points owned) */
 };
 
 /* ---- building and validating the points ---- */
@@ -117,6 +126,69 @@ static int build_points(struct run *r, const char *file, const char *base_dir, s
     }
     err_clear(e);
     return 0;
+}
+
+/* FNV-1a 64 of s and its terminating NUL, continuing from h. */
+static uint64_t fnv1a_str(uint64_t h, const char *s)
+{
+    const unsigned char *c = (const unsigned char *)s;
+
+    do {
+        h = (h ^ *c) * 0x100000001b3u;
+    } while (*c++);
+    return h;
+}
+
+/* Every point's index, replications, seed, label and resolved configuration, hashed. */
+static uint64_t run_fingerprint(const struct run *r)
+{
+    uint64_t h = 0xcbf29ce484222325u;
+
+    for (size_t i = 0; i < r->plan->npoints; i++) {
+        const struct sweep_point *sp = &r->plan->points[i];
+        const struct run_point *pt = &r->pts[i];
+        struct cJSON *config = r->model->point_resolved(pt->cfg);
+        char *text = config ? json_print(config) : NULL;
+        char nums[96];
+
+        snprintf(nums, sizeof nums, "%zu %" PRIu32 " %" PRIu64, sp->index, pt->nreps,
+                 r->model->point_seed(pt->cfg));
+        h = fnv1a_str(h, nums);
+        h = fnv1a_str(h, sp->label ? sp->label : "");
+        h = fnv1a_str(h, text ? text : "null");
+        free(text);
+        json_free(config);
+    }
+    return h;
+}
+
+/*
+ * Keep shard k of n: the points whose index mod n is k - 1, in order, with
+ * their rows renumbered; free the others.  r->plan becomes the view.
+ */
+static void keep_shard(struct run *r, unsigned k, unsigned n)
+{
+    const struct sweep_plan *plan = r->plan;
+    size_t kept = 0;
+
+    r->view = *plan;
+    r->view.points = xcalloc(plan->npoints, sizeof *r->view.points);
+    r->nrows = 0;
+    for (size_t i = 0; i < plan->npoints; i++) {
+        struct run_point pt = r->pts[i];
+
+        memset(&r->pts[i], 0, sizeof r->pts[i]);
+        if (plan->points[i].index % n != k - 1) {
+            r->model->point_free(pt.cfg);
+            continue;
+        }
+        pt.first_row = r->nrows;
+        r->nrows += pt.nreps;
+        r->pts[kept] = pt;
+        r->view.points[kept++] = plan->points[i];
+    }
+    r->view.npoints = kept;
+    r->plan = &r->view;
 }
 
 /* A swept value: a JSON string without its quotes, anything else as written. */
@@ -511,6 +583,11 @@ static void summary_json(const struct run *r, const struct runner_options *opt, 
     out_json_str(b, opt->version ? opt->version : "");
     out_buf_puts(b, ",\n  \"file\": ");
     out_json_str(b, opt->file ? opt->file : "");
+    out_buf_printf(b,
+                   ",\n  \"shard\": {\"k\": %u, \"n\": %u, \"points_total\": %zu, "
+                   "\"fingerprint\": \"%016" PRIx64 "\"}",
+                   opt->shard_n ? opt->shard_k : 1, opt->shard_n ? opt->shard_n : 1,
+                   r->points_total, r->fingerprint);
     out_buf_puts(b, ",\n  \"points\": [");
     for (size_t p = 0; p < r->plan->npoints; p++) {
         out_buf_puts(b, p ? ",\n" : "\n");
@@ -567,6 +644,7 @@ static void run_fini(struct run *r)
         out_buf_fini(&r->pts[p].cells);
     }
     free(r->pts);
+    free(r->view.points);
     free(r->metrics);
     pthread_mutex_destroy(&r->lock);
 }
@@ -588,22 +666,28 @@ int runner_run(const struct runner_model *model, const struct sweep_plan *plan,
         rc = 1;
         goto out;
     }
+    r.points_total = plan->npoints;
+    r.fingerprint = run_fingerprint(&r);
+    if (opt->shard_n > 1) {
+        assert(opt->shard_k >= 1 && opt->shard_k <= opt->shard_n);
+        keep_shard(&r, opt->shard_k, opt->shard_n);
+    }
     existed = access(opt->out_dir, F_OK) == 0;
     if (out_mkdir_p(opt->out_dir, e) != 0) {
         rc = 2;
         goto out;
     }
-    for (size_t p = 0; p < plan->npoints; p++) {
-        point_cells(plan, p, &r.pts[p].cells);
+    for (size_t p = 0; p < r.plan->npoints; p++) {
+        point_cells(r.plan, p, &r.pts[p].cells);
     }
     r.metrics = xcalloc(r.nrows * model->nmetrics, sizeof *r.metrics);
-    progress_init(&r.progress, stderr, opt->quiet, opt->progress_tty, plan->npoints, r.nrows);
+    progress_init(&r.progress, stderr, opt->quiet, opt->progress_tty, r.plan->npoints, r.nrows);
     run_all(&r, opt->jobs);
     progress_fini(&r.progress);
     if (r.failed) {
         *e = r.failure;
         snprintf(e->path, sizeof e->path, "replication %" PRIu32, r.failed_rep);
-        point_error(plan, r.failed_point, opt->file, e);
+        point_error(r.plan, r.failed_point, opt->file, e);
         if (!existed) {
             rmdir(opt->out_dir); /* created for this run and still empty: leave nothing */
         }

@@ -16,6 +16,11 @@
  *      runner_agg), merges histograms over replications, and writes
  *      points.csv, replications.csv, histograms.csv and summary.json under
  *      temporary names, renamed into place only when complete.
+ * With a shard (runner_options.shard_k/shard_n) step 1 still builds every
+ * point, steps 2 and 3 keep only the shard's; summary.json's "shard" record
+ * ({"k", "n", "points_total", "fingerprint"}: a hash of every point's
+ * label, seed, replications and resolved configuration) lets sim/merge.c
+ * check that shards belong to the same run.
  */
 #ifndef POOLSIM_SIM_RUNNER_H
 #define POOLSIM_SIM_RUNNER_H
@@ -81,6 +86,12 @@ struct runner_options {
     bool quiet;           /* no progress on stderr */
     bool progress_tty;    /* stderr is a terminal: draw a bar, else plain lines */
     const char *version;  /* poolsim version string for summary.json */
+    /*
+     * Shard shard_k of shard_n (DESIGN.md §5): every point is built and
+     * validated, but only those whose index mod shard_n is shard_k - 1 run
+     * and are written, under their own index.  0/0 (or 1/1) runs them all.
+     */
+    unsigned shard_k, shard_n;
 };
 
 /*
