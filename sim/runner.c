@@ -69,7 +69,7 @@ struct run {
     bool failed;         /* a replication could not complete: stop */
     size_t failed_point; /* the lowest failing (point, replication) seen */
     uint32_t failed_rep;
-    struct err failure; /* its message */
+    struct err failure;     /* its message */
     size_t points_total;    /* points of the whole plan, this shard's or not */
     uint64_t fingerprint;   /* identifies the run across shards (summary.json) */
     struct sweep_plan view; /* the shard's points, when plan points here (points owned) */
