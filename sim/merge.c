@@ -415,6 +415,7 @@ static int same_files(const struct merge *m, size_t i, char **names, size_t n, s
     if (j == n && j == m->ncsv) {
         return MERGE_OK;
     }
+    err_clear(e);
     err_set_file(e, m->sh[i].dir);
     if (j < m->ncsv && (j == n || cmp_names(&names[j], &m->csv[j]) > 0)) {
         err_set(e, "has no %s, but \"%s\" has", m->csv[j], m->sh[0].dir);
@@ -532,6 +533,9 @@ static int check_header(const struct merge *m, size_t i, const char *name, const
     for (; t[i].data[p] == t0->data[p]; p++) {
         quoted ^= t0->data[p] == '"';
         col += t0->data[p] == ',' && !quoted;
+    }
+    if (!quoted && strchr(",\n", t[i].data[p]) && strchr(",\n", t0->data[p])) {
+        col++; /* one header has a column more: the first is the one that differs */
     }
     header_cell(t[i].data, col, here, sizeof here);
     header_cell(t0->data, col, there, sizeof there);
@@ -881,6 +885,21 @@ static bool is_input(const char *out, const char *const *dirs, size_t n)
     return false;
 }
 
+/* The first of dirs that names the same directory as an earlier one; n if none. */
+static size_t given_twice(const char *const *dirs, size_t n)
+{
+    struct stat si, sj;
+
+    for (size_t i = 1; i < n; i++) {
+        for (size_t j = 0; j < i && stat(dirs[i], &si) == 0; j++) {
+            if (stat(dirs[j], &sj) == 0 && si.st_dev == sj.st_dev && si.st_ino == sj.st_ino) {
+                return i;
+            }
+        }
+    }
+    return n;
+}
+
 int merge_command(int argc, char **argv, struct err *e)
 {
     const char **dirs = xcalloc((size_t)argc, sizeof *dirs);
@@ -903,6 +922,8 @@ int merge_command(int argc, char **argv, struct err *e)
         rc = usage(e, "merge needs the shards' results directories", NULL);
     } else if (rc == MERGE_OK && !out) {
         rc = usage(e, "merge needs --out DIR, the directory to write", NULL);
+    } else if (rc == MERGE_OK && given_twice(dirs, n) < n) {
+        rc = usage(e, "a directory is given twice:", dirs[given_twice(dirs, n)]);
     } else if (rc == MERGE_OK && is_input(out, dirs, n)) {
         rc = usage(e, "--out must not be one of the directories merged, got", out);
     }
