@@ -14,7 +14,7 @@
 B        ?= build
 CC       ?= cc
 PKGS     := gsl libcjson
-DEBS     := libgsl-dev libcjson-dev check pkg-config gnuplot-nox
+DEBS     := libgsl-dev libcjson-dev check pkg-config gnuplot-nox parallel
 SHARED   ?= $(firstword $(wildcard ../shared) $(wildcard /work/shared))
 
 WARN     := -Wall -Wextra -Werror -Wpedantic -Wshadow -Wconversion -Wdouble-promotion \
@@ -52,6 +52,7 @@ deps:
 	command -v pkg-config >/dev/null 2>&1 || missing=1; \
 	[ $$missing = 1 ] || pkg-config --exists $(PKGS) check || missing=1; \
 	command -v gnuplot >/dev/null 2>&1 || missing=1; \
+	command -v parallel >/dev/null 2>&1 || missing=1; \
 	if [ $$missing = 1 ]; then \
 	    echo "make deps: installing $(DEBS)"; \
 	    if [ "$$(id -u)" = 0 ]; then sudo=; else sudo=sudo; fi; \
