@@ -38,7 +38,6 @@
 #include "sim/xalloc.h"
 
 #define MERGE_PATH_MAX 4096
-#define FINGERPRINT_MAX 64
 
 enum { MERGE_OK = 0, MERGE_INVALID = 1, MERGE_IO = 2 };
 
@@ -49,21 +48,22 @@ struct span {
 
 /* One input directory: its summary.json, read and located. */
 struct shard {
-    const char *dir;                                  /* borrowed */
-    char *summary;                                    /* summary.json's text (owned) */
-    size_t summary_len;                               /* bytes */
-    struct cJSON *doc;                                /* summary.json parsed (owned) */
-    unsigned k, n;                                    /* its "shard" record: k of n */
-    size_t total;                                     /* "points_total" */
-    const char *fingerprint;                          /* borrowed from doc */
-    const char *version;                              /* "poolsim_version", borrowed from doc */
-    bool partial;                                     /* interrupted run */
-    double wall_s;                                    /* "wall_time_s" */
-    struct span v_shard, v_points, v_wall, v_partial; /* value spans in summary */
-    size_t nelems;                                    /* elements of "points" */
-    struct span *elems;                               /* their spans (owned) */
-    size_t *elem_point;                               /* their "point" (owned) */
-    bool *has; /* [total]: the point is in its points.csv (owned) */
+    const char *dir;         /* borrowed */
+    char *summary;           /* summary.json's text (owned) */
+    size_t summary_len;      /* bytes */
+    struct cJSON *doc;       /* summary.json parsed (owned) */
+    unsigned k, n;           /* its "shard" record: k of n */
+    size_t total;            /* "points_total" */
+    const char *fingerprint; /* borrowed from doc */
+    const char *version;     /* "poolsim_version", borrowed from doc */
+    bool partial;            /* an interrupted run */
+    double wall_s;           /* "wall_time_s" */
+    struct span v_shard;     /* where the values the merge replaces lie in summary */
+    struct span v_points, v_wall, v_partial;
+    size_t nelems;      /* elements of "points" */
+    struct span *elems; /* their spans (owned) */
+    size_t *elem_point; /* their "point" (owned) */
+    bool *has;          /* [total]: the point is in its points.csv (owned) */
 };
 
 /* One shard's copy of a CSV file. */

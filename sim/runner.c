@@ -163,14 +163,21 @@ static uint64_t run_fingerprint(const struct run *r)
 }
 
 /*
- * Keep shard k of n: the points whose index mod n is k - 1, in order, with
- * their rows renumbered; free the others.  r->plan becomes the view.
+ * Take the run's fingerprint, then keep shard k of n: the points whose index
+ * mod n is k - 1, in order, with their rows renumbered; free the others.
+ * r->plan becomes the view.
  */
 static void keep_shard(struct run *r, unsigned k, unsigned n)
 {
     const struct sweep_plan *plan = r->plan;
     size_t kept = 0;
 
+    r->points_total = plan->npoints;
+    r->fingerprint = run_fingerprint(r);
+    if (n <= 1) {
+        return; /* 0/0 or 1/1: every point */
+    }
+    assert(k >= 1 && k <= n);
     r->view = *plan;
     r->view.points = xcalloc(plan->npoints, sizeof *r->view.points);
     r->nrows = 0;
@@ -666,12 +673,7 @@ int runner_run(const struct runner_model *model, const struct sweep_plan *plan,
         rc = 1;
         goto out;
     }
-    r.points_total = plan->npoints;
-    r.fingerprint = run_fingerprint(&r);
-    if (opt->shard_n > 1) {
-        assert(opt->shard_k >= 1 && opt->shard_k <= opt->shard_n);
-        keep_shard(&r, opt->shard_k, opt->shard_n);
-    }
+    keep_shard(&r, opt->shard_k, opt->shard_n);
     existed = access(opt->out_dir, F_OK) == 0;
     if (out_mkdir_p(opt->out_dir, e) != 0) {
         rc = 2;
