@@ -390,7 +390,7 @@ static void answer(struct call *c, enum errkind err)
     sim_cancel(a->sim, &c->timeout);
     stat_level_add(&a->m->in_flight, now, -1);
     metrics_call_done(a->m, now - c->start, err);
-    if (trace_is_on(a->m->trace, c->trace_id)) {
+    if (trace_is_on(c->trace_id)) {
         trace_answer(c, err);
     }
     page_answered(a, c->page, err != ERRK_NONE);
@@ -471,7 +471,7 @@ static void attempt_failed(struct call *c, enum errkind err)
     const struct retry_config *r = &c->app->x->app.retry;
 
     if ((int64_t)c->tries < r->attempts) {
-        if (trace_is_on(c->app->m->trace, c->trace_id)) {
+        if (trace_is_on(c->trace_id)) {
             trace_emit(c->app->m->trace, c->trace_id, sim_now(c->app->sim), TRACE_OUTCOME,
                        "%s: attempt %" PRIu32 " of %" PRId64 " failed; retry in %.9g ms",
                        errkind_name(err), c->tries, r->attempts,
@@ -673,7 +673,7 @@ static void rollback(struct task *t)
 {
     struct stmt s = {.server_ns = 0};
 
-    if (trace_is_on(t->call->app->m->trace, t->call->trace_id)) {
+    if (trace_is_on(t->call->trace_id)) {
         trace_send(t, true);
     }
     expiry_cancel(t);
@@ -695,7 +695,7 @@ static void task_send(struct task *t)
     if (t->pos + 1 == t->len) {
         expiry_cancel(t); /* COMMIT sent: too late to expire */
     }
-    if (trace_is_on(t->call->app->m->trace, t->call->trace_id)) {
+    if (trace_is_on(t->call->trace_id)) {
         trace_send(t, false);
     }
     t->sending = true;

@@ -67,7 +67,7 @@ static void finish(struct dedicated *d, struct pool_request *co, struct ded_conn
     if (c) {
         c->link.trace_id = co->trace_id; /* it serves co's request now */
     }
-    if (trace_is_on(d->m->trace, co->trace_id)) {
+    if (trace_is_on(co->trace_id)) {
         trace_checkout_end(d, co, c, err, wait_ns);
     }
     co->granted(co, c ? &c->base : NULL, err);
@@ -83,7 +83,7 @@ static void open_for(struct dedicated *d, struct ded_conn *c, struct pool_reques
     conn_set_state(d, c, DED_CONNECTING);
     link_init(&c->link, d->sim, d->up, d->rtt, d->handshake_rtts, on_conn_down, c);
     c->link.trace_id = co->trace_id;
-    if (trace_is_on(d->m->trace, co->trace_id)) {
+    if (trace_is_on(co->trace_id)) {
         trace_emit(d->m->trace, co->trace_id, sim_now(d->sim), TRACE_CONNECT,
                    "dedicated: opens connection %" PRIu64 " of user %" PRIu64, c->base.serial,
                    c->owner);
@@ -183,7 +183,7 @@ void ded_checkout(struct dedicated *d, struct pool_request *co, pool_granted_fn 
     co->granted = granted;
     list_node_init(&co->node);
     sim_event_init(&co->timer, NULL, co); /* never scheduled: nothing times out */
-    if (trace_is_on(d->m->trace, co->trace_id)) {
+    if (trace_is_on(co->trace_id)) {
         trace_emit(d->m->trace, co->trace_id, co->start, TRACE_POOL_WAIT,
                    "dedicated: checkout of user %" PRIu64 "'s connection %" PRIu64
                    "; %zu of its calls waiting ahead",
@@ -205,7 +205,7 @@ static void trace_release(const struct ded_conn *c, const char *how)
 {
     struct dedicated *d = c->pool;
 
-    if (trace_is_on(d->m->trace, c->link.trace_id)) {
+    if (trace_is_on(c->link.trace_id)) {
         trace_emit(d->m->trace, c->link.trace_id, sim_now(d->sim), TRACE_RELEASE,
                    "dedicated: connection %" PRIu64 " %s", c->base.serial, how);
     }

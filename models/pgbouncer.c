@@ -184,7 +184,7 @@ static void trace_launch(struct pgb *p, struct pgb_server *s)
     uint64_t id = n ? client_trace_id(container_of(n, struct pgb_client, node)) : 0;
 
     s->link.trace_id = id;
-    if (trace_is_on(p->m->trace, id)) {
+    if (trace_is_on(id)) {
         trace_emit(p->m->trace, id, sim_now(p->sim), TRACE_CONNECT,
                    "pgbouncer: opens server %" PRIu64 " (%zu clients waiting)", s->serial,
                    list_count(&p->cl_waiting));
@@ -262,7 +262,7 @@ static void link_pair(struct pgb *p, struct pgb_client *c, struct pgb_server *s)
     stat_acc_add(&p->m->pooler_wait, (double)wait_ns);
     hist_add(p->m->h[SER_POOLER_WAIT], wait_ns);
     p->m->pooler_waited += wait_ns > 0;
-    if (trace_is_on(p->m->trace, c->link->trace_id)) {
+    if (trace_is_on(c->link->trace_id)) {
         trace_emit(p->m->trace, c->link->trace_id, sim_now(p->sim), TRACE_POOLER_WAIT,
                    "pgbouncer: server %" PRIu64 " linked after %.9g ms", s->serial,
                    sim_time_to_ms(wait_ns));
@@ -288,7 +288,7 @@ static void release_server(struct pgb *p, struct pgb_server *s)
     struct pgb_client *c = s->client;
     struct stmt reset = {.deallocate_all = true}; /* server_reset_query: DISCARD ALL */
 
-    if (trace_is_on(p->m->trace, client_trace_id(c))) {
+    if (trace_is_on(client_trace_id(c))) {
         trace_emit(p->m->trace, client_trace_id(c), sim_now(p->sim), TRACE_RELEASE,
                    "pgbouncer: server %" PRIu64 " released after %.9g ms linked", s->serial,
                    sim_time_to_ms(sim_now(p->sim) - s->linked_at));
@@ -393,7 +393,7 @@ static void disconnect_client(struct pgb *p, struct pgb_client *c, enum errkind 
 {
     struct link *l = c->link;
 
-    if (trace_is_on(p->m->trace, client_trace_id(c))) {
+    if (trace_is_on(client_trace_id(c))) {
         trace_disconnect(p, c, err);
     }
     if (l && sim_event_is_pending(&l->ev_down)) {
@@ -517,7 +517,7 @@ static struct pgb_client *client_new(struct pgb *p, struct link *l)
 /* A login: refused at once beyond max_client_conn, or while logins fail (check_fast_fail). */
 static void client_connect(struct pgb *p, struct link *l)
 {
-    if (trace_is_on(p->m->trace, l->trace_id)) {
+    if (trace_is_on(l->trace_id)) {
         trace_emit(p->m->trace, l->trace_id, sim_now(p->sim), TRACE_CONNECT,
                    "pgbouncer: client login; %" PRId64 " of %" PRId64 " clients", pgb_clients(p),
                    p->cfg->max_client_conn);
@@ -552,7 +552,7 @@ static void client_query(struct pgb *p, struct pgb_client *c)
         try_launch(p);
         disconnect_client(p, c, ERRK_SERVER_LOGIN_RETRY);
     } else {
-        if (trace_is_on(p->m->trace, client_trace_id(c))) {
+        if (trace_is_on(client_trace_id(c))) {
             trace_emit(p->m->trace, c->link->trace_id, c->wait_start, TRACE_POOLER_WAIT,
                        "pgbouncer: no idle server; %zu of %" PRId64
                        " servers open; %zu waiting ahead",

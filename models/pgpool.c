@@ -94,7 +94,7 @@ static void finish(struct pgpool *pool, struct pool_request *co, struct pgpool_c
     co->opening = NULL;
     stat_acc_add(&pool->m->pool_wait, (double)wait_ns);
     hist_add(pool->m->h[SER_POOL_WAIT], wait_ns);
-    if (trace_is_on(pool->m->trace, co->trace_id)) {
+    if (trace_is_on(co->trace_id)) {
         trace_checkout_end(pool, co, c, err, wait_ns);
     }
     co->granted(co, c ? &c->base : NULL, err);
@@ -248,7 +248,7 @@ static void new_client(struct pgpool *pool, struct pool_request *co)
     sim_event_init(&c->idle_timer, on_idle_timeout, c);
     link_init(&c->link, pool->sim, pool->up, pool->rtt, pool->handshake_rtts, on_conn_down, c);
     c->link.trace_id = co->trace_id;
-    if (trace_is_on(pool->m->trace, co->trace_id)) {
+    if (trace_is_on(co->trace_id)) {
         trace_emit(pool->m->trace, co->trace_id, sim_now(pool->sim), TRACE_CONNECT,
                    "pg-pool: opens client %" PRIu64, c->base.serial);
     }
@@ -282,7 +282,7 @@ void pgpool_checkout(struct pgpool *pool, struct pool_request *co, pool_granted_
     co->granted = granted;
     list_node_init(&co->node);
     sim_event_init(&co->timer, on_queue_timeout, co);
-    if (trace_is_on(pool->m->trace, co->trace_id)) {
+    if (trace_is_on(co->trace_id)) {
         trace_emit(pool->m->trace, co->trace_id, co->start, TRACE_POOL_WAIT,
                    "pg-pool: checkout; %" PRId64 " of %" PRId64
                    " clients open; %zu idle; %zu waiting ahead",
@@ -315,7 +315,7 @@ static void trace_release(const struct pgpool_conn *c, const char *how)
 {
     struct pgpool *pool = c->pool;
 
-    if (trace_is_on(pool->m->trace, c->link.trace_id)) {
+    if (trace_is_on(c->link.trace_id)) {
         trace_emit(pool->m->trace, c->link.trace_id, sim_now(pool->sim), TRACE_RELEASE,
                    "pg-pool: client %" PRIu64 " %s", c->base.serial, how);
     }

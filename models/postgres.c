@@ -379,7 +379,7 @@ static void trace_stmt_end(struct pg *pg, const struct pg_backend *b, enum errki
 /* The statement ends well: the backend is idle, the client gets the result. */
 static void stmt_done(struct pg *pg, struct pg_backend *b)
 {
-    if (trace_is_on(pg->m->trace, b->link->trace_id)) {
+    if (trace_is_on(b->link->trace_id)) {
         trace_stmt_end(pg, b, ERRK_NONE);
     }
     be_set_state(pg, b, PG_BE_IDLE);
@@ -392,7 +392,7 @@ static void stmt_done(struct pg *pg, struct pg_backend *b)
 /* statement_timeout: cancelled, the transaction aborted, the backend idle and connected. */
 static void stmt_cancel(struct pg *pg, struct pg_backend *b)
 {
-    if (trace_is_on(pg->m->trace, b->link->trace_id)) {
+    if (trace_is_on(b->link->trace_id)) {
         trace_stmt_end(pg, b, ERRK_57014);
     }
     be_set_state(pg, b, PG_BE_IDLE);
@@ -613,7 +613,7 @@ static void on_query(struct pg *pg, struct pg_backend *b)
 
     assert(b->state == PG_BE_IDLE);
     err = names_apply(pg, b, s);
-    if (trace_is_on(pg->m->trace, b->link->trace_id)) {
+    if (trace_is_on(b->link->trace_id)) {
         trace_stmt_start(pg, b, err);
     }
     if (err != ERRK_NONE) {
@@ -641,7 +641,7 @@ static void do_connect(struct pg *pg, struct link *l)
 {
     struct pg_backend *b;
 
-    if (trace_is_on(pg->m->trace, l->trace_id)) {
+    if (trace_is_on(l->trace_id)) {
         trace_emit(pg->m->trace, l->trace_id, sim_now(pg->sim), TRACE_CONNECT,
                    "postgres: login; %" PRId64 " of %" PRId64 " usable slots in use%s",
                    pg_backends(pg), pg_usable_slots(pg->cfg),

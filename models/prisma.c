@@ -153,7 +153,7 @@ static void finish(struct prisma *pool, struct pool_request *co, struct prisma_c
     co->opening = NULL;
     stat_acc_add(&pool->m->pool_wait, (double)wait_ns);
     hist_add(pool->m->h[SER_POOL_WAIT], wait_ns);
-    if (trace_is_on(pool->m->trace, co->trace_id)) {
+    if (trace_is_on(co->trace_id)) {
         trace_checkout_end(pool, co, c, err, wait_ns);
     }
     co->granted(co, c ? &c->base : NULL, err);
@@ -271,7 +271,7 @@ static void open_new(struct prisma *pool, struct pool_request *co)
     sim_event_init(&c->socket_timer, on_socket_timeout, c);
     link_init(&c->link, pool->sim, pool->up, pool->rtt, pool->handshake_rtts, on_conn_down, c);
     c->link.trace_id = co->trace_id;
-    if (trace_is_on(pool->m->trace, co->trace_id)) {
+    if (trace_is_on(co->trace_id)) {
         trace_emit(pool->m->trace, co->trace_id, sim_now(pool->sim), TRACE_CONNECT,
                    "prisma-v6: opens connection %" PRIu64, c->base.serial);
     }
@@ -333,7 +333,7 @@ void prisma_checkout(struct prisma *pool, struct pool_request *co, pool_granted_
     if (limit > 0) {
         sim_schedule_in(pool->sim, &co->timer, limit);
     }
-    if (trace_is_on(pool->m->trace, co->trace_id)) {
+    if (trace_is_on(co->trace_id)) {
         trace_emit(pool->m->trace, co->trace_id, co->start, TRACE_POOL_WAIT,
                    "prisma-v6: checkout; %" PRId64 " of %" PRId64
                    " connections in use; %zu waiting ahead",
@@ -385,7 +385,7 @@ void prisma_release(struct prisma_conn *c)
     struct prisma *pool = c->pool;
 
     assert(c->state == PRISMA_BUSY && !c->parsing);
-    if (trace_is_on(pool->m->trace, c->link.trace_id)) {
+    if (trace_is_on(c->link.trace_id)) {
         trace_emit(pool->m->trace, c->link.trace_id, sim_now(pool->sim), TRACE_RELEASE,
                    "prisma-v6: connection %" PRIu64 " back to the pool", c->base.serial);
     }
@@ -402,7 +402,7 @@ void prisma_discard(struct prisma_conn *c)
     struct prisma *pool = c->pool;
 
     assert(c->state == PRISMA_BUSY);
-    if (trace_is_on(pool->m->trace, c->link.trace_id)) {
+    if (trace_is_on(c->link.trace_id)) {
         trace_emit(pool->m->trace, c->link.trace_id, sim_now(pool->sim), TRACE_RELEASE,
                    "prisma-v6: connection %" PRIu64 " closed (broken)", c->base.serial);
     }

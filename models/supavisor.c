@@ -163,7 +163,7 @@ static void start_worker(struct supa *p, bool warm, bool foreign, uint64_t trace
     stat_level_add(&p->m->server_conns, sim_now(p->sim), 1);
     link_init(&w->link, p->sim, p->db, p->db_rtt, p->handshake_rtts, on_worker_down, w);
     w->link.trace_id = trace_id;
-    if (trace_is_on(p->m->trace, trace_id)) {
+    if (trace_is_on(trace_id)) {
         trace_emit(p->m->trace, trace_id, sim_now(p->sim), TRACE_CONNECT,
                    "supavisor: starts server %" PRIu64 "%s", w->serial,
                    warm ? " (the warm one)" : "");
@@ -215,7 +215,7 @@ static void give(struct supa *p, struct supa_client *c, struct supa_worker *w)
     stat_acc_add(&p->m->pooler_wait, (double)wait_ns);
     hist_add(p->m->h[SER_POOLER_WAIT], wait_ns);
     p->m->pooler_waited += wait_ns > 0;
-    if (trace_is_on(p->m->trace, c->link->trace_id)) {
+    if (trace_is_on(c->link->trace_id)) {
         trace_emit(p->m->trace, c->link->trace_id, sim_now(p->sim), TRACE_POOLER_WAIT,
                    "supavisor: server %" PRIu64 " checked out after %.9g ms", w->serial,
                    sim_time_to_ms(wait_ns));
@@ -251,7 +251,7 @@ static void unlink_client(struct supa *p, struct supa_client *c, bool closing)
 {
     struct supa_worker *w = c->worker;
 
-    if (trace_is_on(p->m->trace, c->link->trace_id)) {
+    if (trace_is_on(c->link->trace_id)) {
         trace_emit(p->m->trace, c->link->trace_id, sim_now(p->sim), TRACE_RELEASE,
                    "supavisor: server %" PRIu64 " released after %.9g ms%s", w->serial,
                    sim_time_to_ms(sim_now(p->sim) - w->linked_at), closing ? " (client gone)" : "");
@@ -286,7 +286,7 @@ static void terminate(struct supa *p, struct supa_client *c, enum errkind err)
 {
     struct link *l = c->link;
 
-    if (trace_is_on(p->m->trace, l->trace_id)) {
+    if (trace_is_on(l->trace_id)) {
         bool waiting = c->state == SUPA_CL_CHECKOUT || c->state == SUPA_CL_WAITING;
 
         trace_emit(p->m->trace, l->trace_id, sim_now(p->sim),
@@ -324,7 +324,7 @@ static void checkout(struct supa *p, struct supa_client *c, enum supa_cl_state w
     struct list_node *idle = list_first(&p->wk_idle);
 
     c->wait_start = sim_now(p->sim);
-    if (trace_is_on(p->m->trace, c->link->trace_id) && !idle) {
+    if (trace_is_on(c->link->trace_id) && !idle) {
         trace_emit(p->m->trace, c->link->trace_id, c->wait_start, TRACE_POOLER_WAIT,
                    "supavisor: no idle server; %" PRId64 " of %" PRId64 " servers in use (%" PRId64
                    " by foreign clients); %zu waiting ahead",
@@ -382,7 +382,7 @@ static void client_connect(struct supa *p, struct link *l)
     struct supa_client *c;
     bool session = p->cfg->pool_mode == SUPA_SESSION;
 
-    if (trace_is_on(p->m->trace, l->trace_id)) {
+    if (trace_is_on(l->trace_id)) {
         trace_emit(p->m->trace, l->trace_id, sim_now(p->sim), TRACE_CONNECT,
                    "supavisor: client login; %" PRId64 " clients", supa_clients(p));
     }

@@ -71,7 +71,7 @@ static void emit_v(struct trace *tr, uint64_t id, sim_time now, enum trace_stage
     va_list ap2;
     int n;
 
-    assert(id >= 1 && id <= tr->sampled);
+    assert(tr != NULL && id >= 1 && id <= tr->sampled);
     if (tr->nev == tr->ev_cap) {
         tr->ev_cap = tr->ev_cap ? 2 * tr->ev_cap : 256;
         tr->ev = xrealloc(tr->ev, tr->ev_cap * sizeof *tr->ev);
