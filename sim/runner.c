@@ -4,8 +4,10 @@
  *
  * Order of work: all points are built (and so validated) first; then the
  * output directory is created; then (point, replication) jobs are handed
- * out in run order from one cursor under one mutex; then the four files are
- * written under temporary names and renamed only when all four are written.
+ * out in run order from one cursor under one mutex; then the four files (five
+ * with a trace) are written under temporary names and renamed only when all
+ * are written.  A traced job appends its trace.csv rows to its own buffer;
+ * trace.csv is those buffers in (point, replication) order.
  *
  * Determinism: a job writes only its own row of the metrics table, and a
  * point's histograms are merged by adding integer counts, so neither the
