@@ -41,7 +41,7 @@ extern char **environ; /* libc's, for posix_spawnp */
 enum { EXIT_OK = 0, EXIT_INVALID = 1, EXIT_USAGE = 2 };
 
 static const char usage_text[] =
-    "usage: poolsim run FILE [--out DIR] [--jobs N] [--set PATH=VALUE]... [--quiet]\n"
+    "usage: poolsim run FILE [--out DIR] [--jobs N] [--set PATH=VALUE]... [--trace N] [--quiet]\n"
     "       poolsim plot DIR [--format png|svg|both] [--log] [--slo-p99 MS] [--points LIST]\n"
     "       poolsim merge DIR... --out DIR   join the outputs of run --shard into one run's\n"
     "       poolsim --help | --version\n"
@@ -54,6 +54,8 @@ static const char usage_text[] =
     "  --jobs N           worker threads (default: the number of cores)\n"
     "  --set PATH=VALUE   override a key, e.g. --set pooler.default_pool_size=30;\n"
     "                     VALUE is read as JSON, else as a string (repeatable)\n"
+    "  --trace N          also write trace.csv: the time of every stage of the first N\n"
+    "                     requests after the warm-up of each replication\n"
     "  --quiet            no progress on stderr\n"
     "  --shard K/N        build every point, run those whose index mod N is K-1\n"
     "\n"
@@ -71,6 +73,7 @@ struct cli {
     const char *file;
     const char *out;
     unsigned jobs;
+    uint64_t trace; /* --trace N; 0 = none */
     int quiet;
     struct sweep_set sets[MAX_SETS];
     size_t nsets;
@@ -123,10 +126,25 @@ static int parse_set(struct cli *c, char *arg)
     return 0;
 }
 
+/* --trace N: a whole number of requests from 1 to 10^7 (they are kept in memory). */
+static int parse_trace(const char *s, uint64_t *out)
+{
+    char *end;
+    long long v;
+
+    errno = 0;
+    v = strtoll(s, &end, 10);
+    if (errno || *end || end == s || v < 1 || v > 10000000) {
+        return usage_error("--trace needs a whole number from 1 to 10000000, got \"%s\"", s);
+    }
+    *out = (uint64_t)v;
+    return 0;
+}
+
 static int takes_value(const char *opt)
 {
     return strcmp(opt, "--out") == 0 || strcmp(opt, "--jobs") == 0 || strcmp(opt, "--set") == 0 ||
-           strcmp(opt, "--shard") == 0;
+           strcmp(opt, "--shard") == 0 || strcmp(opt, "--trace") == 0;
 }
 
 static int parse_run_args(struct cli *c, int argc, char **argv)
@@ -143,6 +161,10 @@ static int parse_run_args(struct cli *c, int argc, char **argv)
             if (parse_jobs(argv[++i], &c->jobs) != 0) {
                 return usage_error("--jobs needs a whole number from 1 to 4096, got \"%s\"",
                                    argv[i]);
+            }
+        } else if (strcmp(a, "--trace") == 0 && has_value) {
+            if (parse_trace(argv[++i], &c->trace) != 0) {
+                return EXIT_USAGE;
             }
         } else if (strcmp(a, "--set") == 0 && has_value) {
             if (parse_set(c, argv[++i]) != 0) {
@@ -255,6 +277,7 @@ static int run_command(struct cli *c)
     opt.out_dir = out_dir;
     opt.jobs = c->jobs ? c->jobs : default_jobs();
     opt.quiet = c->quiet != 0;
+    opt.trace = c->trace;
     opt.progress_tty = isatty(STDERR_FILENO) != 0;
     opt.version = POOLSIM_VERSION;
     opt.shard_k = c->shard_k;

@@ -4,8 +4,10 @@
  *
  * Order of work: all points are built (and so validated) first; then the
  * output directory is created; then (point, replication) jobs are handed
- * out in run order from one cursor under one mutex; then the four files are
- * written under temporary names and renamed only when all four are written.
+ * out in run order from one cursor under one mutex; then the four files (five
+ * with a trace) are written under temporary names and renamed only when all
+ * are written.  A traced job appends its trace.csv rows to its own buffer;
+ * trace.csv is those buffers in (point, replication) order.
  *
  * Determinism: a job writes only its own row of the metrics table, and a
  * point's histograms are merged by adding integer counts, so neither the
@@ -39,10 +41,11 @@
 #include "sim/sweep.h"
 #include "sim/xalloc.h"
 
-enum { OUT_POINTS, OUT_REPLICATIONS, OUT_HISTOGRAMS, OUT_SUMMARY, OUT_NFILES };
+/* trace.csv comes last: it is written only with --trace. */
+enum { OUT_POINTS, OUT_REPLICATIONS, OUT_HISTOGRAMS, OUT_SUMMARY, OUT_TRACE, OUT_NFILES };
 
 static const char *const out_names[OUT_NFILES] = {"points.csv", "replications.csv",
-                                                  "histograms.csv", "summary.json"};
+                                                  "histograms.csv", "summary.json", "trace.csv"};
 
 struct run_point {
     void *cfg;                /* from model->point_new (owned) */
@@ -60,6 +63,8 @@ struct run {
     struct run_point *pts;            /* plan->npoints (owned) */
     size_t nrows;                     /* replications over all points */
     double *metrics;                  /* nrows x nmetrics (owned) */
+    struct out_buf *traces;           /* nrows: each replication's trace rows; NULL = no trace */
+    uint64_t ntrace;                  /* requests traced per replication */
     pthread_mutex_t lock;             /* guards the fields below and each reps_done/hists */
     size_t next_point;                /* the next job is (next_point, last_rep + 1) */
     uint32_t last_rep;                /* replications of next_point handed out */
@@ -263,6 +268,18 @@ static int take_job(struct run *r, size_t *p, uint32_t *rep)
     return 1;
 }
 
+/* The same, traced: the rows go to the job's own buffer, prefixed with its point and replication.
+ */
+static int run_traced_job(struct run *r, size_t p, uint32_t rep, double *row, struct hist *scratch,
+                          struct err *e)
+{
+    char prefix[64];
+
+    snprintf(prefix, sizeof prefix, "%zu,%" PRIu32 ",", r->plan->points[p].index, rep);
+    return r->model->run_traced(r->pts[p].cfg, rep, r->ntrace, prefix, row, scratch,
+                                &r->traces[r->pts[p].first_row + rep - 1], e);
+}
+
 /* Replication rep of point p into its own metrics row and the worker's scratch histograms. */
 static int run_job(struct run *r, size_t p, uint32_t rep, struct hist *scratch, struct err *e)
 {
@@ -274,6 +291,9 @@ static int run_job(struct run *r, size_t p, uint32_t rep, struct hist *scratch, 
     }
     for (size_t s = 0; s < m->nseries; s++) {
         hist_init(&scratch[s]);
+    }
+    if (r->traces) {
+        return run_traced_job(r, p, rep, row, scratch, e);
     }
     return m->run(r->pts[p].cfg, rep, row, scratch, e);
 }
@@ -500,6 +520,15 @@ static void replications_csv(const struct run *r, struct out_buf *b)
     }
 }
 
+/* Every replication's rows, by point then replication, whichever thread ran them. */
+static void trace_csv(const struct run *r, struct out_buf *b)
+{
+    out_buf_printf(b, "point,replication,%s\n", r->model->trace_columns);
+    for (size_t i = 0; i < r->nrows; i++) {
+        out_buf_put(b, r->traces[i].data, r->traces[i].len);
+    }
+}
+
 static void histograms_csv(const struct run *r, struct out_buf *b)
 {
     out_buf_puts(b, "point,series,le_ms,count\n");
@@ -610,7 +639,7 @@ static int write_outputs(const struct run *r, const struct runner_options *opt, 
                          struct err *e)
 {
     struct out_buf bufs[OUT_NFILES];
-    size_t written = 0;
+    size_t nfiles = r->traces ? OUT_NFILES : OUT_TRACE, written = 0;
     int rc = 0;
 
     for (size_t i = 0; i < OUT_NFILES; i++) {
@@ -620,7 +649,10 @@ static int write_outputs(const struct run *r, const struct runner_options *opt, 
     replications_csv(r, &bufs[OUT_REPLICATIONS]);
     histograms_csv(r, &bufs[OUT_HISTOGRAMS]);
     summary_json(r, opt, start_s, &bufs[OUT_SUMMARY]);
-    while (written < OUT_NFILES && rc == 0) {
+    if (r->traces) {
+        trace_csv(r, &bufs[OUT_TRACE]);
+    }
+    while (written < nfiles && rc == 0) {
         rc = out_write_tmp(opt->out_dir, out_names[written], &bufs[written], e);
         written += rc == 0;
     }
@@ -653,6 +685,10 @@ static void run_fini(struct run *r)
     free(r->pts);
     free(r->view.points);
     free(r->metrics);
+    for (size_t i = 0; r->traces && i < r->nrows; i++) {
+        out_buf_fini(&r->traces[i]);
+    }
+    free(r->traces);
     pthread_mutex_destroy(&r->lock);
 }
 
@@ -683,6 +719,13 @@ int runner_run(const struct runner_model *model, const struct sweep_plan *plan,
         point_cells(r.plan, p, &r.pts[p].cells);
     }
     r.metrics = xcalloc(r.nrows * model->nmetrics, sizeof *r.metrics);
+    if (opt->trace > 0 && model->run_traced) {
+        r.ntrace = opt->trace;
+        r.traces = xcalloc(r.nrows, sizeof *r.traces);
+        for (size_t i = 0; i < r.nrows; i++) {
+            out_buf_init(&r.traces[i]);
+        }
+    }
     progress_init(&r.progress, stderr, opt->quiet, opt->progress_tty, r.plan->npoints, r.nrows);
     run_all(&r, opt->jobs);
     progress_fini(&r.progress);

@@ -14,8 +14,10 @@
  *      is byte-identical for any number of jobs;
  *   3. aggregates per point (mean and 95% Student-t half-width, or maximum:
  *      runner_agg), merges histograms over replications, and writes
- *      points.csv, replications.csv, histograms.csv and summary.json under
- *      temporary names, renamed into place only when complete.
+ *      points.csv, replications.csv, histograms.csv and summary.json (and,
+ *      with runner_options.trace, trace.csv: the rows of every replication,
+ *      by point then replication) under temporary names, renamed into place
+ *      only when complete.
  * With a shard (runner_options.shard_k/shard_n) step 1 still builds every
  * point, steps 2 and 3 keep only the shard's; summary.json's "shard" record
  * ({"k", "n", "points_total", "fingerprint"}: a hash of every point's
@@ -33,6 +35,7 @@
 #include "sim/hist.h"
 
 struct cJSON;
+struct out_buf;
 struct sweep_plan;
 
 enum runner_agg {
@@ -76,6 +79,17 @@ struct runner_model {
      * completed (a zero-time loop): the run then stops and writes nothing.
      */
     int (*run)(const void *cfg, uint32_t rep, double *metrics, struct hist *hists, struct err *e);
+    /*
+     * Optional (NULL: the model cannot trace; --trace then writes nothing).
+     * The same replication as run, with the same metrics (tracing only
+     * observes), that also appends the trace of its first ntrace sampled
+     * requests to rows: whole CSV lines, each starting with prefix (borrowed:
+     * the "point,replication," cells) followed by the trace_columns cells,
+     * in a deterministic order.
+     */
+    const char *trace_columns; /* header cells after "point,replication," */
+    int (*run_traced)(const void *cfg, uint32_t rep, uint64_t ntrace, const char *prefix,
+                      double *metrics, struct hist *hists, struct out_buf *rows, struct err *e);
 };
 
 struct runner_options {
@@ -92,6 +106,7 @@ struct runner_options {
      * and are written, under their own index.  0/0 (or 1/1) runs them all.
      */
     unsigned shard_k, shard_n;
+    uint64_t trace;       /* --trace N: requests traced per replication into trace.csv; 0 = none */
 };
 
 /*
