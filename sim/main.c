@@ -21,10 +21,12 @@
 
 #include "models/config.h"
 #include "models/scenario.h"
+#include "models/sizing.h"
 #include "sim/err.h"
 #include "sim/json.h"
 #include "sim/merge.h"
 #include "sim/runner.h"
+#include "sim/size.h"
 #include "sim/sweep.h"
 #include "sim/xalloc.h"
 
@@ -38,12 +40,16 @@
 
 extern char **environ; /* libc's, for posix_spawnp */
 
-enum { EXIT_OK = 0, EXIT_INVALID = 1, EXIT_USAGE = 2 };
+enum { EXIT_OK = 0, EXIT_INVALID = 1, EXIT_USAGE = 2, EXIT_NONE = 3 };
 
 static const char usage_text[] =
     "usage: poolsim run FILE [--out DIR] [--jobs N] [--set PATH=VALUE]... [--trace N] [--quiet]\n"
     "       poolsim plot DIR [--format png|svg|both] [--log] [--slo-p99 MS] [--points LIST]\n"
     "       poolsim merge DIR... --out DIR   join the outputs of run --shard into one run's\n"
+    "       poolsim size FILE --slo METRIC<VALUE[,...] --vary KEY[=LO..HI]... [--at "
+    "PATH=VALUE]...\n"
+    "                    [--max-replications N] [--out DIR] [--jobs N] [--set PATH=VALUE]... "
+    "[--quiet]\n"
     "       poolsim --help | --version\n"
     "\n"
     "Simulate the experiment FILE (JSON, see experiments/README.md) and write\n"
@@ -67,7 +73,14 @@ static const char usage_text[] =
     "  --points LIST      cdf: the points to compare, e.g. 0,4,9 (default: a few\n"
     "                     spread over the run)\n"
     "\n"
-    "Exit status: 0 ok, 1 invalid experiment, 2 usage or I/O error, 130 interrupted.\n";
+    "size finds, for each --vary key in turn (a pool size's default range is 1 to\n"
+    "the usable max_connections), the smallest value that meets every objective\n"
+    "(--slo: points.csv metrics with <, <=, > or >=) at the load set by --at,\n"
+    "then the highest load that configuration holds and the limit that breaks\n"
+    "first; a table on stdout, DIR/size.json (README.md, \"Sizing a pool\").\n"
+    "\n"
+    "Exit status: 0 ok, 1 invalid experiment, 2 usage or I/O error,\n"
+    "3 size found no configuration that meets the objectives, 130 interrupted.\n";
 
 struct cli {
     const char *file;
@@ -557,6 +570,31 @@ static int plot_command(const struct plot_cli *p)
     return failed ? EXIT_USAGE : EXIT_OK;
 }
 
+/* poolsim size: sim/size.c does the work; here the models are wired in and the result printed. */
+static int size_command(int argc, char **argv)
+{
+    struct runner_model model;
+    struct size_hooks hooks;
+    struct size_env env = {&model, &hooks, POOLSIM_VERSION, default_jobs(), stderr};
+    struct out_buf table;
+    struct err e;
+    int rc;
+
+    scn_model(&model);
+    sizing_hooks(&hooks);
+    out_buf_init(&table);
+    rc = size_main(argc, argv, &env, &table, &e);
+    if (table.len) {
+        fwrite(table.data, 1, table.len, stdout);
+        fflush(stdout);
+    }
+    if (rc != EXIT_OK && rc != EXIT_NONE) {
+        err_print(stderr, "poolsim", &e);
+    }
+    out_buf_fini(&table);
+    return rc;
+}
+
 int main(int argc, char **argv)
 {
     struct cli c = {0};
@@ -589,6 +627,9 @@ int main(int argc, char **argv)
             err_print(stderr, "poolsim", &e);
         }
         return rc;
+    }
+    if (strcmp(argv[1], "size") == 0) {
+        return size_command(argc, argv);
     }
     if (strcmp(argv[1], "run") != 0) {
         return usage_error("unknown command \"%s\"", argv[1]);

@@ -744,3 +744,84 @@ out:
     run_fini(&r);
     return rc;
 }
+
+/* ---- one point in memory: runner_eval ---- */
+
+struct eval {
+    const struct runner_model *model; /* borrowed */
+    const void *cfg;                  /* borrowed */
+    uint32_t first, last;             /* replications to run */
+    double *rows;                     /* (last - first + 1) x nmetrics (borrowed) */
+    pthread_mutex_t lock;             /* guards the fields below */
+    uint32_t next;                    /* the next replication to hand out */
+    bool failed;
+    uint32_t failed_rep; /* the lowest replication that failed */
+    struct err failure;  /* its message */
+};
+
+static void *eval_worker(void *arg)
+{
+    struct eval *v = arg;
+    const struct runner_model *m = v->model;
+    struct hist *scratch = xcalloc(m->nseries, sizeof *scratch);
+
+    pthread_mutex_lock(&v->lock);
+    while (v->next <= v->last && !v->failed) {
+        uint32_t rep = v->next++;
+        double *row = v->rows + (size_t)(rep - v->first) * m->nmetrics;
+        struct err e;
+        int rc;
+
+        pthread_mutex_unlock(&v->lock);
+        for (size_t k = 0; k < m->nmetrics; k++) {
+            row[k] = NAN;
+        }
+        for (size_t s = 0; s < m->nseries; s++) {
+            hist_init(&scratch[s]);
+        }
+        err_clear(&e);
+        rc = m->run(v->cfg, rep, row, scratch, &e);
+        pthread_mutex_lock(&v->lock);
+        if (rc != 0 && (!v->failed || rep < v->failed_rep)) {
+            v->failed = true;
+            v->failed_rep = rep;
+            v->failure = e;
+        }
+    }
+    pthread_mutex_unlock(&v->lock);
+    free(scratch);
+    return NULL;
+}
+
+int runner_eval(const struct runner_model *model, const void *cfg, uint32_t first, uint32_t last,
+                unsigned jobs, double *rows, struct err *e)
+{
+    struct eval v;
+    size_t n = last - first + 1;
+    size_t extra = (jobs < n ? jobs : n) - 1;
+    pthread_t *threads = xcalloc(extra + 1, sizeof *threads);
+    size_t started = 0;
+
+    assert(first >= 1 && first <= last && jobs >= 1);
+    memset(&v, 0, sizeof v);
+    v.model = model;
+    v.cfg = cfg;
+    v.first = v.next = first;
+    v.last = last;
+    v.rows = rows;
+    pthread_mutex_init(&v.lock, NULL);
+    for (size_t i = 0; i < extra; i++) {
+        started += pthread_create(&threads[started], NULL, eval_worker, &v) == 0;
+    }
+    eval_worker(&v);
+    for (size_t i = 0; i < started; i++) {
+        pthread_join(threads[i], NULL);
+    }
+    free(threads);
+    pthread_mutex_destroy(&v.lock);
+    if (v.failed) {
+        *e = v.failure;
+        snprintf(e->path, sizeof e->path, "replication %" PRIu32, v.failed_rep);
+    }
+    return v.failed ? -1 : 0;
+}

@@ -117,4 +117,17 @@ struct runner_options {
 int runner_run(const struct runner_model *model, const struct sweep_plan *plan,
                const struct runner_options *opt, struct err *e);
 
+/*
+ * Run replications first..last (1-based, first <= last) of one point, cfg
+ * built by model->point_new, on `jobs` threads, in memory: the metrics of
+ * replication r go to rows[(r - first) * nmetrics ...] (NAN = does not
+ * apply); histograms are discarded and nothing is written.  For searches
+ * (poolsim size) that add replications to a point until a decision is
+ * clear.  Each row depends only on (cfg, r), so rows are identical for any
+ * jobs.  Returns 0, or -1 with e set (the lowest replication that could not
+ * complete, as "replication R: message").
+ */
+int runner_eval(const struct runner_model *model, const void *cfg, uint32_t first, uint32_t last,
+                unsigned jobs, double *rows, struct err *e);
+
 #endif
