@@ -92,6 +92,7 @@ struct sizer {
     size_t nsearches;
     double *rows;   /* max_reps x nmetrics scratch (owned) */
     double *column; /* max_reps scratch (owned) */
+    double load;    /* the base load, the load key's value in the file or --at */
 };
 
 /* ---- the command line ---- */
@@ -792,6 +793,20 @@ static const struct size_point *point_of(const struct size_search *s, double val
     return NULL;
 }
 
+/* The values checked above the answer that pass, when there is no window. */
+static void above_note(const struct size_search *s, struct out_buf *b)
+{
+    size_t n = 0;
+
+    for (size_t j = 0; j < s->npts && !s->window; j++) {
+        if (s->pts[j].value > s->answer && s->pts[j].verdict == SLO_PASS &&
+            (s->pts[j].value <= s->answer + SIZE_NEIGHBOURS || s->pts[j].value == (double)s->hi)) {
+            out_buf_printf(b, "%s%.0f", n++ ? ", " : "; above it ", s->pts[j].value);
+        }
+    }
+    out_buf_puts(b, n ? ": pass" : "");
+}
+
 static void key_table(const struct sizer *z, size_t i, struct out_buf *b)
 {
     const struct size_search *s = &z->searches[i];
@@ -810,9 +825,16 @@ static void key_table(const struct sizer *z, size_t i, struct out_buf *b)
     fmt_value(s->answer, a, sizeof a);
     out_buf_printf(b, "  answer: %s=%s", s->key, a);
     if (below) {
-        out_buf_printf(b, " (%.0f: %s)", below->value, slo_verdict_name(below->verdict));
+        out_buf_printf(b, "; %.0f: %s", below->value, slo_verdict_name(below->verdict));
     }
+    above_note(s, b);
     out_buf_puts(b, "\n");
+    if (below && below->verdict == SLO_UNCLEAR) {
+        out_buf_printf(b,
+                       "  unclear: %.0f is undecided after %" PRIu32 " replications and may "
+                       "suffice (raise --max-replications)\n",
+                       below->value, below->reps);
+    }
     if (s->window) {
         fmt_value(s->window_hi, w, sizeof w);
         fmt_value(s->fails_at, f, sizeof f);
@@ -838,7 +860,8 @@ static void load_table(const struct sizer *z, struct out_buf *b)
     } else if (!s->found) {
         out_buf_printf(b, "  max load: %s=%s or more (every load tried holds)\n", s->key, h);
     } else {
-        out_buf_printf(b, "  max load: %s=%s holds, %s does not\n", s->key, h, f);
+        out_buf_printf(b, "  max load: %s=%s holds, %s does not (%s)\n", s->key, h, f,
+                       p ? slo_verdict_name(p->verdict) : "");
     }
     if (p && p->breaks[0]) {
         out_buf_printf(b, "  breaks first at %s=%s: %s\n", s->key, f, p->breaks);
@@ -847,14 +870,18 @@ static void load_table(const struct sizer *z, struct out_buf *b)
 
 static void table(const struct sizer *z, bool met, struct out_buf *b)
 {
+    char v[64];
+
     out_buf_printf(b, "poolsim size %s\nobjectives: ", z->cli->file);
     for (size_t i = 0; i < z->nslos; i++) {
         out_buf_printf(b, "%s%s", i ? ", " : "", z->slos[i].text);
     }
-    out_buf_printf(b, "\nload: %s as in the file", z->searches[z->cli->nvary].key);
+    fmt_value(z->load, v, sizeof v);
+    out_buf_printf(b, "\nload: %s=%s", z->searches[z->cli->nvary].key, v);
     for (size_t i = 0; i < z->cli->nat; i++) {
-        out_buf_printf(b, "%s%s", i ? ", " : " with --at ", z->cli->at[i].path);
+        out_buf_printf(b, "%s%s", i ? ", " : " (--at ", z->cli->at[i].path);
     }
+    out_buf_puts(b, z->cli->nat ? ")" : " (as in the file)");
     out_buf_printf(b,
                    "\nreplications: 2 or the file's, doubled until clear, at most %" PRIu32
                    " per value (mean ± 95%% half-width)\n",
@@ -867,8 +894,6 @@ static void table(const struct sizer *z, bool met, struct out_buf *b)
     }
     out_buf_puts(b, met ? "\nresult: meets every objective with " : "\nresult: none\n");
     for (size_t i = 0; met && i < z->cli->nvary; i++) {
-        char v[64];
-
         fmt_value(z->searches[i].answer, v, sizeof v);
         out_buf_printf(b, "%s%s=%s", i ? ", " : "", z->searches[i].key, v);
     }
@@ -1113,7 +1138,7 @@ int size_main(int argc, char **argv, const struct size_env *env, struct out_buf 
     z->rows = xcalloc((size_t)cli->max_reps * m->nmetrics, sizeof *z->rows);
     z->column = xcalloc(cli->max_reps, sizeof *z->column);
     if ((rc = base_doc(z, e)) != SIZE_OK || (rc = prepare(z, &load, e)) != SIZE_OK ||
-        (rc = search_all(z, load, &met, e)) != SIZE_OK) {
+        (rc = search_all(z, z->load = load, &met, e)) != SIZE_OK) {
         goto out;
     }
     table(z, met, out);
