@@ -588,7 +588,9 @@ static int size_command(int argc, char **argv)
         fwrite(table.data, 1, table.len, stdout);
         fflush(stdout);
     }
-    if (rc != EXIT_OK && rc != EXIT_NONE) {
+    if (rc == EXIT_USAGE && !e.file[0]) {
+        usage_error("%s", e.msg);
+    } else if (rc != EXIT_OK && rc != EXIT_NONE) {
         err_print(stderr, "poolsim", &e);
     }
     out_buf_fini(&table);
