@@ -30,6 +30,7 @@
 
 #define SIZE_MAX_ARGS 256
 #define SIZE_DEFAULT_MAX_REPS 30
+#define SIZE_MIN_REPS_EXACT 4  /* replications behind a zero-width interval before it decides */
 #define SIZE_NEIGHBOURS 3      /* values checked above an answer, besides the top of the range */
 #define SIZE_LOAD_DOUBLINGS 10 /* the load search stops at 1024 times the base load */
 
@@ -359,7 +360,11 @@ static void judge(struct sizer *z, struct size_point *p, uint32_t reps)
     for (size_t i = 0; i < z->nslos; i++) {
         size_t k = z->slos[i].metric;
 
-        p->verdicts[i] = slo_judge(&z->slos[i], p->means[k], p->cis[k]);
+        /* Replications that agree exactly may only share a histogram bucket: a zero-width
+         * interval decides from SIZE_MIN_REPS_EXACT replications on (or at the cap). */
+        bool trust = p->cis[k] != 0 || reps >= SIZE_MIN_REPS_EXACT || reps == z->cli->max_reps;
+
+        p->verdicts[i] = slo_judge(&z->slos[i], p->means[k], trust ? p->cis[k] : (double)NAN);
         if (p->verdicts[i] == SLO_FAIL ||
             (p->verdicts[i] == SLO_UNCLEAR && p->verdict == SLO_PASS)) {
             p->verdict = p->verdicts[i];
@@ -1048,24 +1053,95 @@ static int out_dir_of(const struct sizer *z, char *buf, size_t size, struct err 
     return 0;
 }
 
-static int write_json(const struct sizer *z, bool met, double start_s, struct err *e)
+/* ---- points.csv of the evaluated points ---- */
+
+static void csv_header(const struct sizer *z, struct out_buf *b)
 {
+    const struct runner_model *m = z->env->model;
+
+    out_buf_puts(b, "point,variant");
+    for (size_t i = 0; i <= z->cli->nvary; i++) {
+        out_buf_puts(b, ",");
+        out_csv_text(b, z->searches[i].key);
+    }
+    for (size_t k = 0; k < m->nmetrics; k++) {
+        out_buf_printf(b, ",%s", m->metrics[k].name);
+        if (m->metrics[k].agg == RUNNER_AGG_MEAN) {
+            out_buf_printf(b, ",%s_ci", m->metrics[k].name);
+        }
+    }
+    out_buf_puts(b, "\n");
+}
+
+/* Point p of search i: the keys' values (empty = as in the file), then its metrics. */
+static void csv_row(const struct sizer *z, size_t i, const struct size_point *p, size_t n,
+                    struct out_buf *b)
+{
+    const struct runner_model *m = z->env->model;
+
+    out_buf_printf(b, "%zu,", n);
+    out_csv_text(b, i < z->cli->nvary ? z->searches[i].key : "load");
+    for (size_t j = 0; j <= z->cli->nvary; j++) {
+        out_buf_puts(b, ",");
+        if (j == i) {
+            out_csv_num(b, p->value);
+        } else if (j < i && j < z->cli->nvary) {
+            out_csv_num(b, z->searches[j].answer);
+        }
+    }
+    for (size_t k = 0; k < m->nmetrics; k++) {
+        out_buf_puts(b, ",");
+        out_csv_num(b, p->means[k]);
+        if (m->metrics[k].agg == RUNNER_AGG_MEAN) {
+            out_buf_puts(b, ",");
+            out_csv_num(b, p->cis[k]);
+        }
+    }
+    out_buf_puts(b, "\n");
+}
+
+/*
+ * Every evaluated point in evaluation order, with run's metric columns: "variant" names the
+ * search ("load" for the load search), then one column per varied key and the load key.
+ */
+static void points_csv(const struct sizer *z, struct out_buf *b)
+{
+    size_t n = 0;
+
+    csv_header(z, b);
+    for (size_t i = 0; i < z->nsearches; i++) {
+        for (size_t j = 0; j < z->searches[i].npts; j++) {
+            csv_row(z, i, &z->searches[i].pts[j], n++, b);
+        }
+    }
+}
+
+/* size.json and points.csv under temporary names, then both renamed. */
+static int write_outputs(const struct sizer *z, bool met, double start_s, struct err *e)
+{
+    static const char *const names[2] = {"size.json", "points.csv"};
     char dir[PATH_MAX];
-    struct out_buf b;
-    int rc;
+    struct out_buf b[2];
+    int ok;
 
     if (out_dir_of(z, dir, sizeof dir, e) != 0) {
         return SIZE_INVALID;
     }
-    out_buf_init(&b);
-    size_json(z, met, progress_now_s() - start_s, &b);
+    out_buf_init(&b[0]);
+    out_buf_init(&b[1]);
+    size_json(z, met, progress_now_s() - start_s, &b[0]);
+    points_csv(z, &b[1]);
     err_clear(e);
-    rc = out_mkdir_p(dir, e) == 0 && out_write_tmp(dir, "size.json", &b, e) == 0 &&
-                 out_commit(dir, "size.json", e) == 0
-             ? SIZE_OK
-             : SIZE_USAGE;
-    out_buf_fini(&b);
-    return rc;
+    ok = out_mkdir_p(dir, e) == 0 && out_write_tmp(dir, names[0], &b[0], e) == 0 &&
+         out_write_tmp(dir, names[1], &b[1], e) == 0 && out_commit(dir, names[0], e) == 0 &&
+         out_commit(dir, names[1], e) == 0;
+    if (!ok) {
+        out_discard(dir, names[0]);
+        out_discard(dir, names[1]);
+    }
+    out_buf_fini(&b[0]);
+    out_buf_fini(&b[1]);
+    return ok ? SIZE_OK : SIZE_USAGE;
 }
 
 /* Every key's search in order, then the load's; *met when every key has an answer. */
@@ -1142,7 +1218,7 @@ int size_main(int argc, char **argv, const struct size_env *env, struct out_buf 
         goto out;
     }
     table(z, met, out);
-    rc = write_json(z, met, start_s, e);
+    rc = write_outputs(z, met, start_s, e);
     if (rc == SIZE_OK && !met) {
         rc = SIZE_NONE;
     }

@@ -11,7 +11,9 @@
  *    (doubling, from the file's `replications` but at least 2, up to
  *    --max-replications) until every objective's 95% interval excludes its
  *    threshold or one objective clearly fails; a point still undecided at
- *    the cap is "unclear" and counts as not meeting the objectives;
+ *    the cap is "unclear" and counts as not meeting the objectives.  A
+ *    zero-width interval decides only from 4 replications on (replications
+ *    that agree exactly may just share a latency histogram bucket);
  *  - keys are searched one at a time in the order given: each holds the keys
  *    before it at their answers and the keys after it at their file values;
  *  - a search gallops up from LO (LO, LO+1, LO+3, LO+7, ...) to the first

@@ -21,6 +21,9 @@ grep -q '^result: meets every objective with pooler.default_pool_size=' "$t/a.ou
 cmp -s "$t/a.out" "$t/b.out" || { echo "FAIL stdout differs between two runs"; fail=1; }
 diff <(grep -v wall_time_s "$t/a/size.json") <(grep -v wall_time_s "$t/b/size.json") >/dev/null ||
     { echo "FAIL size.json differs beyond wall_time_s"; fail=1; }
+cmp -s "$t/a/points.csv" "$t/b/points.csv" || { echo "FAIL points.csv differs"; fail=1; }
+head -1 "$t/a/points.csv" | grep -q '^point,variant,pooler.default_pool_size,workload.rate,pages,' ||
+    { echo "FAIL points.csv header"; fail=1; }
 grep -q '^poolsim: size: pooler.default_pool_size=' "$t/b.err" ||
     { echo "FAIL no progress on stderr"; fail=1; }
 
