@@ -30,9 +30,10 @@
 
 #define SIZE_MAX_ARGS 256
 #define SIZE_DEFAULT_MAX_REPS 30
-#define SIZE_MIN_REPS_EXACT 4  /* replications behind a zero-width interval before it decides */
-#define SIZE_NEIGHBOURS 3      /* values checked above an answer, besides the top of the range */
-#define SIZE_LOAD_DOUBLINGS 10 /* the load search stops at 1024 times the base load */
+#define SIZE_MIN_REPS_EXACT 4     /* replications behind a zero-width interval before it decides */
+#define SIZE_MAX_VALUE 1000000000 /* the largest HI of a range: no overflow in the search */
+#define SIZE_NEIGHBOURS 3         /* values checked above an answer, besides the top of the range */
+#define SIZE_LOAD_DOUBLINGS 10    /* the load search stops at 1024 times the base load */
 
 enum { SIZE_OK = 0, SIZE_INVALID = 1, SIZE_USAGE = 2, SIZE_NONE = 3 };
 
@@ -127,7 +128,7 @@ static int parse_path_value(const char *opt, const char *s, struct size_arg *a, 
     return 0;
 }
 
-/* "LO..HI" (whole numbers, 0 <= LO <= HI). */
+/* "LO..HI" (whole numbers, 0 <= LO <= HI <= SIZE_MAX_VALUE). */
 static int parse_range(const char *s, int64_t *lo, int64_t *hi)
 {
     char *end;
@@ -139,7 +140,7 @@ static int parse_range(const char *s, int64_t *lo, int64_t *hi)
         return -1;
     }
     b = strtoll(end + 2, &end, 10);
-    if (errno || *end || a < 0 || b < a) {
+    if (errno || *end || a < 0 || b < a || b > SIZE_MAX_VALUE) {
         return -1;
     }
     *lo = a;
@@ -160,8 +161,9 @@ static int parse_vary(struct size_cli *c, const char *s, struct err *e)
     snprintf(v->key, sizeof v->key, "%.*s", (int)(eq ? eq - s : (ptrdiff_t)strlen(s)), s);
     v->has_range = eq != NULL;
     if (eq && parse_range(eq + 1, &v->lo, &v->hi) != 0) {
-        err_set(e, "--vary %s: \"%s\" is not a range LO..HI of whole numbers with LO <= HI", s,
-                eq + 1);
+        err_set(
+            e, "--vary %s: \"%s\" is not a range LO..HI of whole numbers with 0 <= LO <= HI <= 1e9",
+            s, eq + 1);
         return -1;
     }
     c->nvary++;
