@@ -30,6 +30,7 @@
 
 #define SIZE_MAX_ARGS 256
 #define SIZE_DEFAULT_MAX_REPS 30
+#define SIZE_FIRST_REPS 4         /* at most this many replications before the first decision */
 #define SIZE_MIN_REPS_EXACT 4     /* replications behind a zero-width interval before it decides */
 #define SIZE_MAX_VALUE 1000000000 /* the largest HI of a range: no overflow in the search */
 #define SIZE_NEIGHBOURS 3         /* values checked above an answer, besides the top of the range */
@@ -374,14 +375,16 @@ static void judge(struct sizer *z, struct size_point *p, uint32_t reps)
     }
 }
 
-/* Replications of cfg into p: from the file's count (at least 2), doubling up to the cap. */
+/* Replications of cfg into p: the file's count within [2, SIZE_FIRST_REPS], doubled up to the cap.
+ */
 static int replicate(struct sizer *z, const void *cfg, struct size_point *p, struct err *e)
 {
     const struct runner_model *m = z->env->model;
     uint32_t cap = z->cli->max_reps, done = 0, want = m->point_replications(cfg);
     unsigned jobs = z->cli->jobs ? z->cli->jobs : z->env->default_jobs;
 
-    want = want < 2 ? 2 : want > cap ? cap : want;
+    want = want < 2 ? 2 : want > SIZE_FIRST_REPS ? SIZE_FIRST_REPS : want;
+    want = want > cap ? cap : want;
     for (;;) {
         err_clear(e);
         if (runner_eval(m, cfg, done + 1, want, jobs, z->rows + (size_t)done * m->nmetrics, e) !=
@@ -890,7 +893,7 @@ static void table(const struct sizer *z, bool met, struct out_buf *b)
     }
     out_buf_puts(b, z->cli->nat ? ")" : " (as in the file)");
     out_buf_printf(b,
-                   "\nreplications: 2 or the file's, doubled until clear, at most %" PRIu32
+                   "\nreplications: the file's (2 to 4), doubled until clear, at most %" PRIu32
                    " per value (mean ± 95%% half-width)\n",
                    z->cli->max_reps);
     for (size_t i = 0; i < z->nsearches && i < z->cli->nvary; i++) {

@@ -8,7 +8,7 @@
  *
  * The method, documented for users in README.md ("Sizing a pool"):
  *  - points are evaluated in memory (runner_eval) with replications added
- *    (doubling, from the file's `replications` but at least 2, up to
+ *    (the file's `replications` but 2 to 4 at first, doubled up to
  *    --max-replications) until every objective's 95% interval excludes its
  *    threshold or one objective clearly fails; a point still undecided at
  *    the cap is "unclear" and counts as not meeting the objectives.  A

@@ -269,6 +269,33 @@ START_TEST(size_impossible_objective_exits_3)
 }
 END_TEST
 
+/* --max-replications below the first batch: no point runs more, so the cap is never overrun. */
+START_TEST(size_respects_the_cap)
+{
+    struct sized r;
+    struct json_at root, v, s, pts, pt;
+    struct err e;
+    int64_t reps;
+
+    size_run(&r, (const char *[]){FILE_WINDOW, "--slo", "latency_p99_ms<1000", "--vary",
+                                  "pooler.default_pool_size=2..4", "--set", "duration=\"20s\"",
+                                  "--max-replications", "2", NULL});
+    ck_assert_ptr_nonnull(r.json);
+    json_root(r.json, &root);
+    json_get(&root, "searches", &v);
+    json_child(&v, 0, &s, NULL);
+    json_get(&s, "points", &pts);
+    ck_assert_uint_gt(json_size(&pts), 0);
+    for (size_t j = 0; j < json_size(&pts); j++) {
+        json_child(&pts, j, &pt, NULL);
+        json_get(&pt, "replications", &v);
+        ck_assert_int_eq(json_int(&v, 1, 100, &reps, &e), 0);
+        ck_assert_int_eq(reps, 2);
+    }
+    sized_fini(&r);
+}
+END_TEST
+
 /* size.json without its wall time (the only line that may differ). */
 static char *json_text(const struct sized *r)
 {
@@ -395,6 +422,7 @@ Suite *size_suite(void)
     tcase_add_test(tc, size_invalid_experiment);
     tcase_add_test(tc, size_impossible_objective_exits_3);
     tcase_add_test(tc, size_is_deterministic);
+    tcase_add_test(tc, size_respects_the_cap);
     tc = tests_tcase(s, "searches", 120, "stat");
     tcase_add_test(tc, size_finds_the_erlang_c_pool);
     tcase_add_test(tc, size_reports_a_window);
