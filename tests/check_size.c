@@ -1,6 +1,7 @@
 /*
  * check_size.c - `poolsim size` (sim/size.c, sim/slo.c, models/sizing.c and
- * runner_eval): objectives parsed and judged, replications added to a point
+ * runner_eval): objectives parsed and judged, the domain hooks (default
+ * ranges, the load key, which limit breaks first), replications added to a point
  * give the rows a single run gives, usage errors, exit 3 on an impossible
  * objective, identical results on a second run and for any --jobs, and two
  * searches with answers known from theory: the Erlang C pool size and a
@@ -130,6 +131,112 @@ START_TEST(runner_eval_adds_replications)
     free(b);
     m.point_free(cfg);
     json_free(doc);
+}
+END_TEST
+
+/* ---- models/sizing.c: the domain hooks ---- */
+
+/* A configuration from JSON text (caller frees with point_free). */
+static void *sizing_cfg(const char *text)
+{
+    struct runner_model m;
+    struct cJSON *doc = NULL;
+    struct err e;
+    void *cfg;
+
+    scn_model(&m);
+    err_clear(&e);
+    ck_assert_int_eq(json_parse("t.json", text, strlen(text), &doc, &e), 0);
+    cfg = m.point_new(doc, ".", &e);
+    ck_assert_msg(cfg != NULL, "%s: %s", e.path, e.msg);
+    json_free(doc);
+    return cfg;
+}
+
+static const char sizing_doc[] =
+    "{\"name\": \"t\", \"duration\": \"1s\", \"workload\": {\"model\": \"closed\", \"users\": 7,"
+    " \"page\": [\"q\"]}, \"app\": {\"endpoints\": {\"q\": {\"operations\": [{\"type\": "
+    "\"query\", \"statements\": 1, \"server_time\": \"1ms\"}]}}}, \"pooler\": {\"kind\": "
+    "\"pgbouncer\", \"pool_mode\": \"transaction\", \"default_pool_size\": 9}, \"postgres\": "
+    "{\"max_connections\": 50, \"superuser_reserved_connections\": 5, \"cores\": 4}}";
+
+START_TEST(sizing_ranges_and_load)
+{
+    struct runner_model m;
+    struct size_hooks h;
+    void *cfg = sizing_cfg(sizing_doc);
+    int64_t lo = -1, hi = -1;
+    const char *key = NULL;
+    double load = 0;
+
+    scn_model(&m);
+    sizing_hooks(&h);
+    ck_assert_int_eq(h.default_range(cfg, "pooler.default_pool_size", &lo, &hi), 0);
+    ck_assert(lo == 1 && hi == 45); /* 50 - 5 reserved */
+    ck_assert_int_eq(h.default_range(cfg, "client_pool.connection_limit", &lo, &hi), 0);
+    ck_assert_int_eq(h.default_range(cfg, "app.clients", &lo, &hi), -1);
+    ck_assert_int_eq(h.load_key(cfg, &key, &load), 0);
+    ck_assert_str_eq(key, "workload.users");
+    ck_assert(load == 7);
+    m.point_free(cfg);
+}
+END_TEST
+
+/* Means all 0 but the named ones. */
+static double *means_with(const char *const *names, const double *values, size_t n)
+{
+    size_t nm;
+    const struct runner_metric *cols = metrics_columns(&nm);
+    double *x = xcalloc(nm, sizeof *x);
+
+    for (size_t i = 0; i < n; i++) {
+        for (size_t k = 0; k < nm; k++) {
+            if (strcmp(cols[k].name, names[i]) == 0) {
+                x[k] = values[i];
+            }
+        }
+    }
+    return x;
+}
+
+static void breaks_case(const void *cfg, const char *const *names, const double *values, size_t n,
+                        const char *expected)
+{
+    struct size_hooks h;
+    double *x = means_with(names, values, n);
+    char buf[256];
+
+    sizing_hooks(&h);
+    h.breaks_first(cfg, x, buf, sizeof buf);
+    ck_assert_msg(strstr(buf, expected), "got \"%s\", expected \"%s\"", buf, expected);
+    free(x);
+}
+
+START_TEST(sizing_names_the_limit_that_breaks_first)
+{
+    struct runner_model m;
+    void *cfg = sizing_cfg(sizing_doc);
+
+    scn_model(&m);
+    /* CPU first: 3.8 of 4 cores busy, even with errors and waits elsewhere. */
+    breaks_case(cfg, (const char *[]){"db_active_mean", "errors_P2024"}, (double[]){3.8, 5}, 2,
+                "CPU (postgres.cores=4)");
+    /* Errors: the limit with the most of them. */
+    breaks_case(cfg, (const char *[]){"db_active_mean", "errors_P2024", "errors_53300"},
+                (double[]){1, 2, 3}, 3, "max_connections (usable max_connections=45): 3 53300");
+    breaks_case(cfg, (const char *[]){"errors_max_client_conn", "errors_query_wait_timeout"},
+                (double[]){4, 1}, 2, "pooler clients (pooler.max_client_conn=100)");
+    breaks_case(cfg, (const char *[]){"errors_query_wait_timeout"}, (double[]){1}, 1,
+                "pooler pool (pooler.default_pool_size=9)");
+    breaks_case(cfg, (const char *[]){"errors_P2024", "errors_P2028"}, (double[]){1, 2}, 2,
+                "client pool (client_pool.connection_limit=5): 3 P2028");
+    /* No errors: the longer wait. */
+    breaks_case(cfg, (const char *[]){"pool_wait_mean_ms", "pooler_wait_mean_ms"},
+                (double[]){2, 30}, 2, "pooler pool (pooler.default_pool_size=9)");
+    breaks_case(cfg, (const char *[]){"pool_wait_mean_ms", "pooler_wait_mean_ms"},
+                (double[]){30, 2}, 2, "client pool (client_pool.connection_limit=5)");
+    breaks_case(cfg, (const char *[]){"db_active_mean"}, (double[]){1}, 1, "no pool limit");
+    m.point_free(cfg);
 }
 END_TEST
 
@@ -416,6 +523,9 @@ Suite *size_suite(void)
     tcase_add_test(tc, slo_parses_a_list);
     tcase_add_test(tc, slo_rejects_bad_objectives);
     tcase_add_test(tc, slo_judges_against_the_interval);
+    tc = tests_tcase(s, "sizing", 4, "");
+    tcase_add_test(tc, sizing_ranges_and_load);
+    tcase_add_test(tc, sizing_names_the_limit_that_breaks_first);
     tc = tests_tcase(s, "command", 60, "");
     tcase_add_test(tc, runner_eval_adds_replications);
     tcase_add_test(tc, size_usage_errors);
