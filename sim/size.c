@@ -719,6 +719,21 @@ static int prepare(struct sizer *z, double *load, struct err *e)
     return rc;
 }
 
+/* PATH=VALUE when VALUE is a number, else PATH alone: a string value (a database_url) may hold
+ * a password, and no output shows one (DESIGN.md §4). */
+static void arg_text(const struct size_arg *a, char *buf, size_t size)
+{
+    char *end;
+    double v = strtod(a->value, &end);
+    int path_len = (int)(a->value - 1 - a->path);
+
+    if (end != a->value && !*end && isfinite(v)) {
+        snprintf(buf, size, "%s", a->path);
+    } else {
+        snprintf(buf, size, "%.*s", path_len, a->path);
+    }
+}
+
 /* ---- the table (stdout) ---- */
 
 /* Append s padded with blanks to width characters (UTF-8 characters, not bytes). */
@@ -889,7 +904,10 @@ static void table(const struct sizer *z, bool met, struct out_buf *b)
     fmt_value(z->load, v, sizeof v);
     out_buf_printf(b, "\nload: %s=%s", z->searches[z->cli->nvary].key, v);
     for (size_t i = 0; i < z->cli->nat; i++) {
-        out_buf_printf(b, "%s%s", i ? ", " : " (--at ", z->cli->at[i].path);
+        char text[512];
+
+        arg_text(&z->cli->at[i], text, sizeof text);
+        out_buf_printf(b, "%s%s", i ? ", " : " (--at ", text);
     }
     out_buf_puts(b, z->cli->nat ? ")" : " (as in the file)");
     out_buf_printf(b,
@@ -994,6 +1012,20 @@ static void json_load(const struct sizer *z, struct out_buf *b)
     out_buf_puts(b, "},\n");
 }
 
+/* "  name": ["PATH=NUMBER" or "PATH", ...]. */
+static void json_args(struct out_buf *b, const char *name, const struct size_arg *a, size_t n)
+{
+    char text[512];
+
+    out_buf_printf(b, "  \"%s\": [", name);
+    for (size_t i = 0; i < n; i++) {
+        arg_text(&a[i], text, sizeof text);
+        out_buf_puts(b, i ? ", " : "");
+        out_json_str(b, text);
+    }
+    out_buf_puts(b, "],\n");
+}
+
 static void size_json(const struct sizer *z, bool met, double wall_s, struct out_buf *b)
 {
     out_buf_puts(b, "{\n  \"poolsim_version\": ");
@@ -1008,7 +1040,14 @@ static void size_json(const struct sizer *z, bool met, double wall_s, struct out
         json_num(b, z->slos[i].threshold);
         out_buf_puts(b, "}");
     }
-    out_buf_printf(b, "],\n  \"max_replications\": %" PRIu32 ",\n  \"searches\": [\n",
+    out_buf_puts(b, "],\n");
+    json_args(b, "set", z->cli->sets, z->cli->nsets);
+    json_args(b, "at", z->cli->at, z->cli->nat);
+    out_buf_puts(b, "  \"load\": {\"key\": ");
+    out_json_str(b, z->searches[z->cli->nvary].key);
+    out_buf_puts(b, ", \"base\": ");
+    json_num(b, z->load);
+    out_buf_printf(b, "},\n  \"max_replications\": %" PRIu32 ",\n  \"searches\": [\n",
                    z->cli->max_reps);
     for (size_t i = 0; i < z->nsearches && i < z->cli->nvary; i++) {
         out_buf_puts(b, i ? ",\n" : "");
@@ -1018,6 +1057,14 @@ static void size_json(const struct sizer *z, bool met, double wall_s, struct out
     if (met) {
         json_load(z, b);
     }
+    out_buf_puts(b, "  \"configuration\": ");
+    for (size_t i = 0; met && i < z->cli->nvary; i++) {
+        out_buf_puts(b, i ? ", " : "{");
+        out_json_str(b, z->searches[i].key);
+        out_buf_puts(b, ": ");
+        json_num(b, z->searches[i].answer);
+    }
+    out_buf_puts(b, met ? "},\n" : "null,\n");
     out_buf_printf(b, "  \"result\": \"%s\",\n", met ? "met" : "none");
     /* The only value that differs between two runs. */
     out_buf_printf(b, "  \"wall_time_s\": %.3f\n}\n", wall_s);
