@@ -673,31 +673,43 @@ static int key_ranges(struct sizer *z, const void *cfg, struct err *e)
     return SIZE_OK;
 }
 
-/* The load: the first --at with a numeric value, else the hooks' for cfg. */
+/* --at i as the load, when its value is a number: 0 (-1 when not above 0); 1 when not a number. */
+static int at_load(struct sizer *z, size_t i, double *base)
+{
+    const struct size_arg *a = &z->cli->at[i];
+    struct size_search *s = &z->searches[z->cli->nvary];
+    char *end;
+    double v = strtod(a->value, &end);
+
+    if (end == a->value || *end || !isfinite(v)) {
+        return 1;
+    }
+    snprintf(s->key, sizeof s->key, "%.*s", (int)(a->value - 1 - a->path), a->path);
+    *base = v;
+    return v > 0 ? 0 : -1;
+}
+
+/* The load: the hooks' key (workload.users or workload.rate) with its value in cfg, which --at
+ * has set; for a model without one, the first --at with a numeric value. */
 static int load_key(struct sizer *z, const void *cfg, double *base, struct err *e)
 {
     struct size_search *s = &z->searches[z->cli->nvary];
-
-    for (size_t i = 0; i < z->cli->nat; i++) {
-        const struct size_arg *a = &z->cli->at[i];
-        char *end;
-        double v = strtod(a->value, &end);
-
-        if (end != a->value && !*end && isfinite(v)) {
-            snprintf(s->key, sizeof s->key, "%.*s", (int)(a->value - 1 - a->path), a->path);
-            *base = v;
-            return v > 0 ? SIZE_OK : -1;
-        }
-    }
     const char *key = NULL;
+    int rc = 1;
 
-    if (z->env->hooks->load_key(cfg, &key, base) != 0 || !(*base > 0)) {
+    if (z->env->hooks->load_key(cfg, &key, base) == 0) {
+        snprintf(s->key, sizeof s->key, "%s", key);
+        return *base > 0 ? SIZE_OK : -1;
+    }
+    for (size_t i = 0; rc == 1 && i < z->cli->nat; i++) {
+        rc = at_load(z, i, base);
+    }
+    if (rc == 1) {
         err_clear(e);
         err_set(e, "size needs the load: give it with --at PATH=NUMBER (e.g. workload.users=200)");
         return SIZE_USAGE;
     }
-    snprintf(s->key, sizeof s->key, "%s", key);
-    return SIZE_OK;
+    return rc == 0 ? SIZE_OK : -1;
 }
 
 /* Validate the file's configuration and read the ranges and the load from it. */
