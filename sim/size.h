@@ -21,7 +21,8 @@
  *    three values above the answer and the top of the range, and when one
  *    of them fails it bisects for the upper end of the window in which the
  *    objectives hold (latency is not monotone in pool size past a CPU knee);
- *  - the load search doubles the load key from its base value until the
+ *  - the load search doubles the load key (the hooks': workload.users or
+ *    workload.rate) from its value in the file or --at until the
  *    configuration fails, then bisects to 1% (at least 1 when the base is a
  *    whole number); the limit that breaks first is read from the metrics of
  *    the lowest failing load.
@@ -41,7 +42,7 @@
 struct size_hooks {
     /* Default search range of key for the point cfg: 0, or -1 when key has none. */
     int (*default_range)(const void *cfg, const char *key, int64_t *lo, int64_t *hi);
-    /* The load key when --at names none: its path (static) and its value in cfg; 0 or -1. */
+    /* The load key of cfg (its path, static) and its value there (after --at); 0, or -1. */
     int (*load_key)(const void *cfg, const char **key, double *value);
     /* One line (no newline) naming the limit that breaks first, from the metric means (the
      * model's column order) of cfg at a load where it fails its objectives. */
