@@ -106,7 +106,7 @@ struct runner_options {
      * and are written, under their own index.  0/0 (or 1/1) runs them all.
      */
     unsigned shard_k, shard_n;
-    uint64_t trace;       /* --trace N: requests traced per replication into trace.csv; 0 = none */
+    uint64_t trace; /* --trace N: requests traced per replication into trace.csv; 0 = none */
 };
 
 /*
