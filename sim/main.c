@@ -20,11 +20,13 @@
 #include <gsl/gsl_errno.h>
 
 #include "models/config.h"
+#include "models/dburl.h"
 #include "models/scenario.h"
 #include "models/sizing.h"
 #include "sim/err.h"
 #include "sim/json.h"
 #include "sim/merge.h"
+#include "sim/out.h"
 #include "sim/runner.h"
 #include "sim/size.h"
 #include "sim/sweep.h"
@@ -44,6 +46,7 @@ enum { EXIT_OK = 0, EXIT_INVALID = 1, EXIT_USAGE = 2, EXIT_NONE = 3 };
 
 static const char usage_text[] =
     "usage: poolsim run FILE [--out DIR] [--jobs N] [--set PATH=VALUE]... [--trace N] [--quiet]\n"
+    "                        [--database-url-env NAME | --database-url URL]\n"
     "       poolsim plot DIR [--format png|svg|both] [--log] [--slo-p99 MS] [--points LIST]\n"
     "       poolsim merge DIR... --out DIR   join the outputs of run --shard into one run's\n"
     "       poolsim size FILE --slo OBJECTIVES --vary KEY[=LO..HI]... [--at PATH=VALUE]...\n"
@@ -62,6 +65,9 @@ static const char usage_text[] =
     "                     requests after the warm-up of each replication\n"
     "  --quiet            no progress on stderr\n"
     "  --shard K/N        build every point, run those whose index mod N is K-1\n"
+    "  --database-url-env NAME  read database_url from the environment variable NAME\n"
+    "                     (e.g. DATABASE_URL; recommended: a command line is visible in ps)\n"
+    "  --database-url URL a Prisma/libpq connection string; its password is never shown\n"
     "\n"
     "plot renders the figures that apply to the results in DIR into DIR/plots/\n"
     "with gnuplot (scripts from $POOLSIM_PLOTS, else ./plots, else the build's),\n"
@@ -93,17 +99,32 @@ struct cli {
 
 static int usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
-/* Print a usage error; returns the usage exit code. */
+/* Print a usage error, any connection string in it redacted; returns the usage exit code. */
 static int usage_error(const char *fmt, ...)
 {
+    char buf[2048];
+    char *shown;
     va_list ap;
 
-    fprintf(stderr, "poolsim: ");
     va_start(ap, fmt);
-    vfprintf(stderr, fmt, ap);
+    vsnprintf(buf, sizeof buf, fmt, ap);
     va_end(ap);
-    fprintf(stderr, " (see poolsim --help)\n");
+    shown = dburl_redact(buf);
+    fprintf(stderr, "poolsim: %s (see poolsim --help)\n", shown);
+    free(shown);
     return EXIT_USAGE;
+}
+
+/* err_print with every connection string in the message redacted (DESIGN.md §4). */
+static void print_error(const struct err *e)
+{
+    char buf[ERR_FILE_MAX + ERR_PATH_MAX + ERR_MSG_MAX + 32];
+    char *shown;
+
+    err_format(e, buf, sizeof buf);
+    shown = dburl_redact(buf);
+    fprintf(stderr, "poolsim: %s\n", shown);
+    free(shown);
 }
 
 static int parse_jobs(const char *s, unsigned *out)
@@ -155,7 +176,32 @@ static int parse_trace(const char *s, uint64_t *out)
 static int takes_value(const char *opt)
 {
     return strcmp(opt, "--out") == 0 || strcmp(opt, "--jobs") == 0 || strcmp(opt, "--set") == 0 ||
-           strcmp(opt, "--shard") == 0 || strcmp(opt, "--trace") == 0;
+           strcmp(opt, "--shard") == 0 || strcmp(opt, "--trace") == 0 ||
+           strcmp(opt, "--database-url") == 0 || strcmp(opt, "--database-url-env") == 0;
+}
+
+/*
+ * --database-url URL and --database-url-env NAME act as --set database_url=URL.  The variable
+ * must be set and non-empty.
+ */
+static int parse_database_url(struct cli *c, const char *opt, const char *arg)
+{
+    const char *url = arg;
+
+    if (strcmp(opt, "--database-url-env") == 0) {
+        url = getenv(arg);
+        if (!url || !url[0]) {
+            return usage_error("environment variable \"%s\" (--database-url-env) is %s", arg,
+                               url ? "empty" : "not set");
+        }
+    }
+    if (c->nsets == MAX_SETS) {
+        return usage_error("too many --set options (at most %d)", MAX_SETS);
+    }
+    c->sets[c->nsets].path = "database_url";
+    c->sets[c->nsets].value = url;
+    c->nsets++;
+    return 0;
 }
 
 static int parse_run_args(struct cli *c, int argc, char **argv)
@@ -186,6 +232,10 @@ static int parse_run_args(struct cli *c, int argc, char **argv)
 
             if (merge_parse_shard(argv[++i], &c->shard_k, &c->shard_n, &e) != 0) {
                 return usage_error("%s", e.msg);
+            }
+        } else if (strncmp(a, "--database-url", 14) == 0 && takes_value(a) && has_value) {
+            if (parse_database_url(c, a, argv[++i]) != 0) {
+                return EXIT_USAGE;
             }
         } else if (a[0] == '-' && a[1] != '\0') {
             if (takes_value(a)) {
@@ -261,6 +311,21 @@ static int resolve_out_dir(const struct cli *c, const struct sweep_plan *plan, c
     return 0;
 }
 
+/* Each point's database_url onto its keys (models/dburl.h); its remarks go to stderr. */
+static int apply_database_urls(struct sweep_plan *plan, struct err *e)
+{
+    struct out_buf notes;
+    int rc;
+
+    out_buf_init(&notes);
+    rc = dburl_plan_apply(plan, &notes, e);
+    for (const char *p = notes.len ? notes.data : ""; *p; p += strcspn(p, "\n") + 1) {
+        fprintf(stderr, "poolsim: warning: %.*s\n", (int)strcspn(p, "\n"), p);
+    }
+    out_buf_fini(&notes);
+    return rc;
+}
+
 static int run_command(struct cli *c)
 {
     struct err e;
@@ -279,6 +344,7 @@ static int run_command(struct cli *c)
         goto out;
     }
     if (sweep_expand(doc, c->sets, c->nsets, &plan, &e) != 0 ||
+        apply_database_urls(&plan, &e) != 0 ||
         resolve_out_dir(c, &plan, out_dir, sizeof out_dir, &e) != 0) {
         goto out;
     }
@@ -296,7 +362,7 @@ static int run_command(struct cli *c)
     rc = runner_run(&model, &plan, &opt, &e);
 out:
     if (rc != EXIT_OK) {
-        err_print(stderr, "poolsim", &e);
+        print_error(&e);
     }
     sweep_plan_fini(&plan);
     json_free(doc);

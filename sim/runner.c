@@ -548,6 +548,8 @@ static const char *source_name(enum sweep_source s)
         return "sweep";
     case SWEEP_SRC_SET:
         return "--set";
+    case SWEEP_SRC_URL:
+        return "url";
     }
     return "?";
 }
@@ -566,7 +568,7 @@ static void print_tree(struct out_buf *b, struct cJSON *tree)
     free(text);
 }
 
-/* The source of every resolved value: default, file, variant, sweep or --set. */
+/* The source of every resolved value: default, url, file, variant, sweep or --set. */
 static struct cJSON *point_sources(const struct run *r, const struct sweep_point *sp,
                                    const struct cJSON *config)
 {
