@@ -83,8 +83,7 @@ static int opt_object(const struct json_at *o, const char *key, const char *cons
 
 static const char *const top_keys[] = {
     "name",     "description", "seed",        "replications", "warmup",   "duration", "requests",
-    "workload", "app",         "client_pool", "pooler",       "postgres", "network",  "database_url",
-    NULL};
+    "workload", "app",         "client_pool", "pooler",       "postgres", "network",  NULL};
 
 static int load_run(struct experiment *x, const struct json_at *root, struct err *e)
 {
@@ -1181,12 +1180,12 @@ static int load_network(struct net_config *n, const struct json_at *root, struct
 /* ---- the whole experiment ---- */
 
 /*
- * *applied = doc with its database_url applied (models/dburl.h), or NULL when it has none; x
- * keeps the URL redacted.  A point already applied by dburl_plan_apply is applied again to no
+ * *applied = doc with its database_url applied (models/dburl.h) and removed (so top_keys need
+ * not list it), or NULL when it has none; x keeps the URL redacted.  A point already applied by dburl_plan_apply is applied again to no
  * effect.
  */
-static int with_database_url(struct experiment *x, const struct cJSON *doc,
-                             struct cJSON **applied, struct err *e)
+static int with_database_url(struct experiment *x, const struct cJSON *doc, struct cJSON **applied,
+                             struct err *e)
 {
     struct json_at root, v;
     char **paths = NULL;
@@ -1208,6 +1207,7 @@ static int with_database_url(struct experiment *x, const struct cJSON *doc,
     json_root(*applied, &root);
     if (r == 0 && json_get(&root, "database_url", &v) && json_string(&v, &url, e) == 0) {
         x->database_url = xstrdup(url); /* already redacted by dburl_apply */
+        json_remove_key(*applied, "database_url");
         return 0;
     }
     return -1;

@@ -20,7 +20,13 @@
 struct cJSON;
 
 /* SWEEP_SRC_URL: set from the point's database_url, below the file (models/dburl.h). */
-enum sweep_source { SWEEP_SRC_FILE, SWEEP_SRC_VARIANT, SWEEP_SRC_SWEEP, SWEEP_SRC_SET, SWEEP_SRC_URL };
+enum sweep_source {
+    SWEEP_SRC_FILE,
+    SWEEP_SRC_VARIANT,
+    SWEEP_SRC_SWEEP,
+    SWEEP_SRC_SET,
+    SWEEP_SRC_URL
+};
 
 struct sweep_override {
     char *path;               /* dotted path as written (owned) */
