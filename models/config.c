@@ -1181,8 +1181,8 @@ static int load_network(struct net_config *n, const struct json_at *root, struct
 
 /*
  * *applied = doc with its database_url applied (models/dburl.h) and removed (so top_keys need
- * not list it), or NULL when it has none; x keeps the URL redacted.  A point already applied by dburl_plan_apply is applied again to no
- * effect.
+ * not list it), or NULL when it has none; x keeps the URL redacted.  A point already applied by
+ * dburl_plan_apply is applied again to no effect.
  */
 static int with_database_url(struct experiment *x, const struct cJSON *doc, struct cJSON **applied,
                              struct err *e)
