@@ -54,16 +54,6 @@ static char lower(char c)
     return c >= 'A' && c <= 'Z' ? (char)(c - 'A' + 'a') : c;
 }
 
-static bool has_prefix_nocase(const char *s, const char *prefix)
-{
-    for (; *prefix; s++, prefix++) {
-        if (lower(*s) != *prefix) {
-            return false;
-        }
-    }
-    return true;
-}
-
 static bool has_suffix(const char *s, const char *suffix)
 {
     size_t n = strlen(s), k = strlen(suffix);
@@ -84,13 +74,28 @@ static const char *last_of(const char *s, size_t n, char c)
 
 /* ---- redaction ---- */
 
-/* Length of the scheme "postgresql://" or "postgres://" at s, else 0. */
-static size_t scheme_len(const char *s)
+static bool is_scheme_char(char c)
 {
-    if (has_prefix_nocase(s, "postgresql://")) {
-        return 13;
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '+' ||
+           c == '-' || c == '.';
+}
+
+/*
+ * Length of "scheme://" starting at p in text, else 0.  Any scheme, not only
+ * PostgreSQL's: a mistyped "mysql://" or "prisma://" URL is hidden as well.
+ */
+static size_t scheme_len(const char *text, const char *p)
+{
+    size_t n = 0;
+
+    if ((p > text && is_scheme_char(p[-1])) ||
+        !((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z'))) {
+        return 0;
     }
-    return has_prefix_nocase(s, "postgres://") ? 11 : 0;
+    while (is_scheme_char(p[n])) {
+        n++;
+    }
+    return strncmp(p + n, "://", 3) == 0 ? n + 3 : 0;
 }
 
 /* A URL inside text ends at the end of a line or at a quote that is not escaped. */
@@ -104,7 +109,10 @@ static size_t token_len(const char *s)
     return n;
 }
 
-/* The query part of s[0, n) with the value of every "password" parameter as ***. */
+/*
+ * The query part of s[0, n) with the value of every "password" parameter
+ * (libpq's) and "api_key" (Prisma Accelerate's prisma:// URLs) as ***.
+ */
 static void put_query_redacted(struct out_buf *b, const char *s, size_t n)
 {
     size_t i = 0;
@@ -115,8 +123,12 @@ static void put_query_redacted(struct out_buf *b, const char *s, size_t n)
         while (seg < n && s[seg] != '&') {
             seg++;
         }
-        if (seg - i > 9 && memcmp(s + i, "password=", 9) == 0) {
-            out_buf_put(b, s + i, 9);
+        size_t k = seg - i > 9 && memcmp(s + i, "password=", 9) == 0  ? 9
+                   : seg - i > 8 && memcmp(s + i, "api_key=", 8) == 0 ? 8
+                                                                      : 0;
+
+        if (k > 0) {
+            out_buf_put(b, s + i, k);
             out_buf_puts(b, "***");
         } else {
             out_buf_put(b, s + i, seg - i);
@@ -177,6 +189,13 @@ static void put_redacted(struct out_buf *b, const char *s, size_t n)
     } else {
         rest = put_hostport_redacted(b, s, n);
     }
+    while (rest < n && s[rest] != '?') { /* the path */
+        out_buf_put(b, s + rest++, 1);
+    }
+    if (rest < n) {
+        out_buf_puts(b, "?");
+        rest++;
+    }
     put_query_redacted(b, s + rest, n - rest);
 }
 
@@ -188,7 +207,7 @@ char *dburl_redact(const char *text)
 
     out_buf_init(&b);
     while (*p) {
-        size_t k = scheme_len(p);
+        size_t k = scheme_len(text, p);
 
         if (k == 0) {
             out_buf_put(&b, p, 1);
@@ -210,7 +229,10 @@ char *dburl_redact(const char *text)
 static int bad(const char *url, struct err *e, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
-/* `invalid database URL "<redacted>": <reason>`.  Returns -1. */
+/*
+ * `invalid database URL "<redacted>": <reason>`; without a "scheme://" to
+ * say where a password would be, the text is not shown at all.  Returns -1.
+ */
 static int bad(const char *url, struct err *e, const char *fmt, ...)
 {
     char reason[ERR_MSG_MAX];
@@ -220,7 +242,11 @@ static int bad(const char *url, struct err *e, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(reason, sizeof reason, fmt, ap);
     va_end(ap);
-    err_set(e, "invalid database URL \"%.300s\": %s", shown, reason);
+    if (scheme_len(url, url) > 0) {
+        err_set(e, "invalid database URL \"%.300s\": %s", shown, reason);
+    } else {
+        err_set(e, "invalid database URL (not shown: no scheme): %s", reason);
+    }
     free(shown);
     return -1;
 }

@@ -68,8 +68,9 @@ void dburl_fini(struct dburl *u);
 
 /*
  * text with every postgres(ql):// URL in it redacted: the password between
- * the first ':' of the user part and the last '@' (and a "password"
- * parameter's value) reads "***".  Caller owns the result.
+ * the first ':' of the user part and the last '@' (and the value of a
+ * "password" or "api_key" parameter) reads "***"; so does what follows
+ * "host:" when it is not a port and no '@' follows (a cut or mistyped URL).  Caller owns the result.
  */
 char *dburl_redact(const char *text);
 
