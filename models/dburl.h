@@ -67,10 +67,11 @@ int dburl_parse(struct dburl *u, const char *url, struct err *e);
 void dburl_fini(struct dburl *u);
 
 /*
- * text with every postgres(ql):// URL in it redacted: the password between
- * the first ':' of the user part and the last '@' (and the value of a
- * "password" or "api_key" parameter) reads "***"; so does what follows
- * "host:" when it is not a port and no '@' follows (a cut or mistyped URL).  Caller owns the result.
+ * text with every URL in it ("scheme://", any scheme) redacted: the password
+ * between the first ':' of the user part and the last '@' (and the value of
+ * a "password" or "api_key" parameter) reads "***"; so does what follows
+ * "host:" when it is not a port and no '@' follows (a cut or mistyped URL).
+ * A URL ends at a line end or an unescaped '"'.  Caller owns the result.
  */
 char *dburl_redact(const char *text);
 
