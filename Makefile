@@ -159,7 +159,7 @@ check-layers:
 # libFuzzer targets for the loader (clang and its runtime from Debian: clang, libclang-rt-dev).
 FUZZ_SECONDS ?= 600
 FUZZ_SAN := -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
-FUZZ_SRC := $(filter-out sim/runner.c sim/progress.c sim/out.c,$(LIB_SRC))
+FUZZ_SRC := $(filter-out sim/runner.c sim/progress.c,$(LIB_SRC))
 fuzz: deps
 	@command -v clang >/dev/null || { sudo=; [ "$$(id -u)" = 0 ] || sudo=sudo; \
 	    $$sudo apt-get install -y -qq --no-install-recommends clang libclang-rt-dev >/dev/null; }

@@ -98,12 +98,16 @@ static size_t scheme_len(const char *text, const char *p)
     return strncmp(p + n, "://", 3) == 0 ? n + 3 : 0;
 }
 
-/* A URL inside text ends at the end of a line or at a quote that is not escaped. */
+/*
+ * A URL inside text ends at a quote that is not escaped (messages and labels
+ * quote their URLs), or at the end: never earlier, lest a password cut by a
+ * stray character show its second half.
+ */
 static size_t token_len(const char *s)
 {
     size_t n = 0;
 
-    while (s[n] && s[n] != '\n' && !(s[n] == '"' && (n == 0 || s[n - 1] != '\\'))) {
+    while (s[n] && !(s[n] == '"' && (n == 0 || s[n - 1] != '\\'))) {
         n++;
     }
     return n;
@@ -224,6 +228,59 @@ char *dburl_redact(const char *text)
     return r;
 }
 
+/* One whole URL redacted (not split at quotes): for the URL a document keeps.  Caller frees. */
+static char *redact_url(const char *url)
+{
+    size_t k = scheme_len(url, url);
+    struct out_buf b;
+    char *r;
+
+    if (k == 0) {
+        return dburl_redact(url);
+    }
+    out_buf_init(&b);
+    out_buf_put(&b, url, k);
+    put_redacted(&b, url + k, strlen(url + k));
+    r = xstrdup(b.data);
+    out_buf_fini(&b);
+    return r;
+}
+
+/*
+ * s for a one-line message, inside double quotes the caller writes: '"' and
+ * '\\' escaped, control characters as \u00XX, cut to fit dst with "...".
+ */
+static void quoted(char *dst, size_t size, const char *s)
+{
+    size_t n = 0;
+
+    for (const unsigned char *p = (const unsigned char *)s; *p && n + 10 < size; p++) {
+        if (*p < 0x20 || *p == 0x7f) {
+            n += (size_t)snprintf(dst + n, size - n, "\\u%04x", *p);
+        } else {
+            if (*p == '"' || *p == '\\') {
+                dst[n++] = '\\';
+            }
+            dst[n++] = (char)*p;
+        }
+        if (p[1] && n + 10 >= size) {
+            n += (size_t)snprintf(dst + n, size - n, "...");
+        }
+    }
+    dst[n] = '\0';
+}
+
+/* url for a message: redacted as a whole, escaped for one line.  Caller frees. */
+static char *shown_url(const char *url)
+{
+    char text[320];
+    char *r = redact_url(url);
+
+    quoted(text, sizeof text, r);
+    free(r);
+    return xstrdup(text);
+}
+
 /* ---- parsing ---- */
 
 static int bad(const char *url, struct err *e, const char *fmt, ...)
@@ -235,15 +292,16 @@ static int bad(const char *url, struct err *e, const char *fmt, ...)
  */
 static int bad(const char *url, struct err *e, const char *fmt, ...)
 {
-    char reason[ERR_MSG_MAX];
-    char *shown = dburl_redact(url);
+    char reason[ERR_MSG_MAX], text[320];
+    char *shown = redact_url(url);
     va_list ap;
 
     va_start(ap, fmt);
     vsnprintf(reason, sizeof reason, fmt, ap);
     va_end(ap);
+    quoted(text, sizeof text, shown);
     if (scheme_len(url, url) > 0) {
-        err_set(e, "invalid database URL \"%.300s\": %s", shown, reason);
+        err_set(e, "invalid database URL \"%s\": %s", text, reason);
     } else {
         err_set(e, "invalid database URL (not shown: no scheme): %s", reason);
     }
@@ -326,6 +384,9 @@ static int parse_port(struct dburl *u, const char *url, const char *s, size_t n,
     return 0;
 }
 
+#define IPV6_BAD                                                                                   \
+    "invalid IPv6 address in brackets (expected hex digits and \":\", e.g. [2001:db8::1])"
+
 /* "[addr]" with hex digits, ':' and '.' only; *len gets the bytes through ']'. */
 static int parse_ipv6(struct dburl *u, const char *url, const char *s, size_t n, size_t *len,
                       struct err *e)
@@ -339,11 +400,11 @@ static int parse_ipv6(struct dburl *u, const char *url, const char *s, size_t n,
     k = (size_t)(close - s) - 1;
     for (size_t i = 1; i <= k; i++) {
         if (hex_value(s[i]) < 0 && s[i] != ':' && s[i] != '.') {
-            return bad(url, e, "invalid IPv6 address \"%.*s\"", (int)k, s + 1);
+            return bad(url, e, IPV6_BAD);
         }
     }
     if (k < 2 || !memchr(s + 1, ':', k)) {
-        return bad(url, e, "invalid IPv6 address \"%.*s\"", (int)k, s + 1);
+        return bad(url, e, IPV6_BAD);
     }
     u->host = xmalloc(k + 1);
     for (size_t i = 0; i < k; i++) {
@@ -389,7 +450,7 @@ static int parse_param(struct dburl *u, const char *url, const char *s, size_t n
     const char *eq = memchr(s, '=', n);
     size_t key_len = eq ? (size_t)(eq - s) : n;
     struct dburl_param *p;
-    char what[128];
+    char what[128], key[80];
 
     if (key_len == 0) {
         return bad(url, e, "a query parameter without a name");
@@ -401,7 +462,8 @@ static int parse_param(struct dburl *u, const char *url, const char *s, size_t n
         return -1;
     }
     u->nparams++;
-    snprintf(what, sizeof what, "the value of parameter \"%.64s\"", p->key);
+    quoted(key, sizeof key, p->key);
+    snprintf(what, sizeof what, "the value of parameter \"%s\"", key);
     if (decode(url, eq ? eq + 1 : s + n, eq ? n - key_len - 1 : 0, true, what, &p->value, e) != 0) {
         return -1;
     }
@@ -528,8 +590,11 @@ int dburl_target(const struct dburl *u, enum dburl_target *t, struct err *e)
         return 0;
     }
     if (u->port != 5432 && u->port != 6543) {
+        char host[160];
+
+        quoted(host, sizeof host, u->host);
         err_set(e, "port %d of the Supabase host \"%s\" is neither 5432 (%s) nor 6543 (%s)",
-                u->port, u->host, pooler ? "Supavisor, session mode" : "direct",
+                u->port, host, pooler ? "Supavisor, session mode" : "direct",
                 pooler ? "Supavisor, transaction mode" : "PgBouncer, transaction mode");
         return -1;
     }
@@ -567,7 +632,7 @@ static const struct param_rule param_rules[] = {
 struct apply {
     struct cJSON *doc;   /* the point's document (borrowed) */
     struct json_at root; /* its root */
-    char *shown;         /* the URL redacted (owned) */
+    char *shown;         /* the URL redacted and escaped, for messages (owned) */
     struct dburl url;    /* parsed */
     char ***paths;       /* keys set (caller's) */
     size_t *npaths;
@@ -663,9 +728,12 @@ static int check_leaf(struct apply *a, const char *obj, const char *key, const c
         return 0;
     }
     if (got) {
-        err_at(e, v.path, "\"%.64s\" contradicts database_url \"%.300s\" (%s)", got, a->shown, why);
+        char text[80];
+
+        quoted(text, sizeof text, got);
+        err_at(e, v.path, "\"%s\" contradicts database_url \"%s\" (%s)", text, a->shown, why);
     } else {
-        err_at(e, v.path, "contradicts database_url \"%.300s\" (%s)", a->shown, why);
+        err_at(e, v.path, "contradicts database_url \"%s\" (%s)", a->shown, why);
     }
     return -1;
 }
@@ -700,16 +768,19 @@ static int apply_target(struct apply *a, struct err *e)
         char msg[ERR_MSG_MAX];
 
         snprintf(msg, sizeof msg, "%s", e->msg);
-        err_at(e, "$.database_url", "invalid database URL \"%.300s\": %s", a->shown, msg);
+        err_at(e, "$.database_url", "invalid database URL \"%s\": %s", a->shown, msg);
         return -1;
     }
     r = &target_rules[t];
     if (t == DBURL_OTHER) {
         if (!is_set(a, "pooler", "kind")) {
+            char host[160];
+
+            quoted(host, sizeof host, a->url.host[0] ? a->url.host : "(local socket)");
             note(a,
-                 "database_url: host \"%.200s\" is not a Supabase host: no pooler assumed "
+                 "database_url: host \"%s\" is not a Supabase host: no pooler assumed "
                  "(pooler.kind \"direct\"; set pooler in the file if there is one)",
-                 a->url.host[0] ? a->url.host : "(local socket)");
+                 host);
         }
         return set_low(a, "pooler", "kind", "\"direct\"", e);
     }
@@ -731,13 +802,15 @@ static int param_json(const struct apply *a, const struct param_rule *r, const c
 {
     long long v = 0;
     size_t n = strlen(value);
+    char got[48];
 
+    quoted(got, sizeof got, value);
     if (r->kind == PARAM_BOOL) {
         if (strcmp(value, "true") != 0 && strcmp(value, "false") != 0) {
             err_at(e, "$.database_url",
-                   "invalid database URL \"%.300s\": parameter \"%s\" must be \"true\" or "
-                   "\"false\", got \"%.40s\"",
-                   a->shown, r->name, value);
+                   "invalid database URL \"%s\": parameter \"%s\" must be \"true\" or "
+                   "\"false\", got \"%s\"",
+                   a->shown, r->name, got);
             return -1;
         }
         snprintf(json, size, "%s", value);
@@ -751,10 +824,9 @@ static int param_json(const struct apply *a, const struct param_rule *r, const c
     }
     if (n == 0 || v < r->lo || v > r->hi) {
         err_at(e, "$.database_url",
-               "invalid database URL \"%.300s\": parameter \"%s\" must be a whole number from "
-               "%lld to %lld%s, got \"%.40s\"",
-               a->shown, r->name, r->lo, r->hi, r->kind == PARAM_SECONDS ? " (seconds)" : "",
-               value);
+               "invalid database URL \"%s\": parameter \"%s\" must be a whole number from "
+               "%lld to %lld%s, got \"%s\"",
+               a->shown, r->name, r->lo, r->hi, r->kind == PARAM_SECONDS ? " (seconds)" : "", got);
         return -1;
     }
     snprintf(json, size, "%lld", v);
@@ -780,7 +852,10 @@ static int apply_params(struct apply *a, struct err *e)
         const struct param_rule *r = find_rule(p->key);
 
         if (!r) {
-            note(a, "database_url: parameter \"%.64s\" is not simulated (ignored)", p->key);
+            char key[80];
+
+            quoted(key, sizeof key, p->key);
+            note(a, "database_url: parameter \"%s\" is not simulated (ignored)", key);
         } else if (r->kind == PARAM_NO_EFFECT) {
             note(a,
                  "database_url: parameter \"%s\" is accepted but has no effect on the "
@@ -848,7 +923,7 @@ int dburl_apply(struct cJSON *doc, char ***paths, size_t *npaths, struct out_buf
     if (read_url(&v, &url, e) != 0) {
         return -1;
     }
-    a.shown = dburl_redact(url);
+    a.shown = shown_url(url);
     if (dburl_parse(&a.url, url, e) != 0) {
         char msg[ERR_MSG_MAX];
 
@@ -858,7 +933,10 @@ int dburl_apply(struct cJSON *doc, char ***paths, size_t *npaths, struct out_buf
         return -1;
     }
     if (apply_target(&a, e) == 0 && apply_params(&a, e) == 0) {
-        keep_redacted(doc, a.shown);
+        char *kept = redact_url(url); /* url lives in doc: copy before replacing it */
+
+        keep_redacted(doc, kept);
+        free(kept);
         rc = 0;
     }
     dburl_fini(&a.url);
@@ -893,10 +971,10 @@ static void redact_plan(struct sweep_plan *plan)
     json_root(plan->file_doc, &root);
     if (json_is_object(&root) && json_get(&root, "database_url", &v) && json_is_string(&v) &&
         json_string(&v, &url, &scratch) == 0) {
-        char *shown = dburl_redact(url);
+        char *kept = redact_url(url);
 
-        keep_redacted(plan->file_doc, shown);
-        free(shown);
+        keep_redacted(plan->file_doc, kept);
+        free(kept);
     }
 }
 

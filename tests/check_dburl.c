@@ -173,7 +173,18 @@ static const struct malformed malformed[] = {
      "invalid database URL \"postgresql://u:***@[::1/db\": unclosed \"[\" in the host (an IPv6 "
      "address is written [::1])"},
     {"postgresql://u:" PW "@[zz::1]/db",
-     "invalid database URL \"postgresql://u:***@[zz::1]/db\": invalid IPv6 address \"zz::1\""},
+     "invalid database URL \"postgresql://u:***@[zz::1]/db\": invalid IPv6 address in brackets "
+     "(expected hex digits and \":\", e.g. [2001:db8::1])"},
+    {"postgresql://u:" PW "@[1234]/db",
+     "invalid database URL \"postgresql://u:***@[1234]/db\": invalid IPv6 address in brackets "
+     "(expected hex digits and \":\", e.g. [2001:db8::1])"},
+    /* a newline cut the URL once (found by fuzz_loader): one line, and no half of the password */
+    {"postgresql://u:s3c\nr3t@h/db",
+     "invalid database URL \"postgresql://u:***@h/db\": a space or control character must be "
+     "percent-encoded"},
+    {"postgresql://u:s3cr3t@h/db?x=1\n",
+     "invalid database URL \"postgresql://u:***@h/db?x=1\\u000a\": a space or control character "
+     "must be percent-encoded"},
     {"postgresql://u:" PW "@[::1]5432/db",
      "invalid database URL \"postgresql://u:***@[::1]5432/db\": expected \":\" and a port after "
      "the "
@@ -241,6 +252,7 @@ START_TEST(redacts_passwords_wherever_a_url_is_shown)
         {"two: postgres://a:" PW "@h and \"POSTGRESQL://b:" PW "@k\"",
          "two: postgres://a:***@h and \"POSTGRESQL://b:***@k\""},
         {"no url here: a:b@c", "no url here: a:b@c"},
+        {"postgres://u:s3c\nr3t@h", "postgres://u:***@h"}, /* a line end does not cut it */
     };
 
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
@@ -429,6 +441,9 @@ static const struct refused refused[] = {
      "invalid database URL \"postgresql://u:***@h/db?pgbouncer=1\": parameter \"pgbouncer\" must "
      "be "
      "\"true\" or \"false\", got \"1\""},
+    {"{\"database_url\": \"postgresql://u:" PW "@h/db?connection_limit=%0A\"}", "$.database_url",
+     "invalid database URL \"postgresql://u:***@h/db?connection_limit=%0A\": parameter "
+     "\"connection_limit\" must be a whole number from 1 to 1000000, got \"\\u000a\""},
     {"{\"database_url\": {\"password\": \"s3cr3t\"}}", "$.database_url",
      "expected a string (a postgresql:// URL), got an object"},
     {"{\"database_url\": \"postgresql://u:" PW "@h:x/db\"}", "$.database_url",
