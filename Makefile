@@ -168,6 +168,8 @@ fuzz: deps
 	    $(LIBS) -o build-fuzz/fuzz_json
 	clang -g -O1 $(FUZZ_SAN) $(ALL_CPPFLAGS) -std=c11 tests/fuzz/fuzz_loader.c $(FUZZ_SRC) \
 	    $(LIBS) -o build-fuzz/fuzz_loader
+	clang -g -O1 $(FUZZ_SAN) $(ALL_CPPFLAGS) -std=c11 tests/fuzz/fuzz_dburl.c $(FUZZ_SRC) \
+	    $(LIBS) -o build-fuzz/fuzz_dburl
 
 # Run the loader's fuzzer for FUZZ_SECONDS, starting from the committed corpora; new inputs go
 # to build-fuzz/corpus (merge them into tests/fuzz/corpus-loader with -merge=1 to keep them).

@@ -9,7 +9,9 @@
  * user and password split at the first ':'; every part is percent-decoded
  * ('+' is a space in the query, as in Prisma's query_pairs).  Rejected:
  * another scheme, a malformed or NUL escape, '#', spaces and control
- * characters, several hosts, a bad IPv6 address or port.
+ * characters, several hosts, a bad IPv6 address or port, and an '@' after
+ * the host (an unencoded '/' or '?' in a password: its rest would otherwise
+ * read as a path or a query, and be shown).
  *
  * Invariant: the password is held only in one decoding buffer, wiped before
  * it is freed; messages show the URL through dburl_redact and never quote
@@ -100,14 +102,25 @@ static size_t scheme_len(const char *text, const char *p)
 
 /*
  * A URL inside text ends at a quote that is not escaped (messages and labels
- * quote their URLs), or at the end: never earlier, lest a password cut by a
- * stray character show its second half.
+ * quote their URLs) unless an '@' follows it before the next space (then the
+ * quote is in the password), or at the end: never at a line end, lest a
+ * password cut by a stray character show its second half.
  */
 static size_t token_len(const char *s)
 {
     size_t n = 0;
 
-    while (s[n] && !(s[n] == '"' && (n == 0 || s[n - 1] != '\\'))) {
+    while (s[n]) {
+        if (s[n] == '"' && (n == 0 || s[n - 1] != '\\')) {
+            size_t k = n + 1;
+
+            while (s[k] && s[k] != ' ' && s[k] != '@') {
+                k++;
+            }
+            if (s[k] != '@') {
+                break;
+            }
+        }
         n++;
     }
     return n;
@@ -514,6 +527,11 @@ static int parse_all(struct dburl *u, const char *url, struct err *e)
     if (check_chars(url, e) != 0) {
         return -1;
     }
+    if (strchr(p + alen, '@')) { /* else the rest of a password would read as a path or query */
+        return bad(url, e,
+                   "\"@\" after the host: a \"/\" or \"?\" in the user name or password must be "
+                   "percent-encoded (%%2F, %%3F)");
+    }
     at = last_of(p, alen, '@');
     if (at && parse_userinfo(u, url, p, (size_t)(at - p), e) != 0) {
         return -1;
@@ -914,6 +932,7 @@ int dburl_apply(struct cJSON *doc, char ***paths, size_t *npaths, struct out_buf
     struct apply a = {.doc = doc, .paths = paths, .npaths = npaths, .notes = notes};
     struct json_at v;
     const char *url;
+    char *kept;
     int rc = -1;
 
     json_root(doc, &a.root);
@@ -924,22 +943,18 @@ int dburl_apply(struct cJSON *doc, char ***paths, size_t *npaths, struct out_buf
         return -1;
     }
     a.shown = shown_url(url);
+    kept = redact_url(url); /* url lives in doc: copied before it is replaced */
     if (dburl_parse(&a.url, url, e) != 0) {
         char msg[ERR_MSG_MAX];
 
         snprintf(msg, sizeof msg, "%s", e->msg);
         err_at(e, "$.database_url", "%s", msg);
-        free(a.shown);
-        return -1;
+    } else {
+        rc = apply_target(&a, e) == 0 && apply_params(&a, e) == 0 ? 0 : -1;
+        dburl_fini(&a.url);
     }
-    if (apply_target(&a, e) == 0 && apply_params(&a, e) == 0) {
-        char *kept = redact_url(url); /* url lives in doc: copy before replacing it */
-
-        keep_redacted(doc, kept);
-        free(kept);
-        rc = 0;
-    }
-    dburl_fini(&a.url);
+    keep_redacted(doc, kept); /* even on an error: the document never keeps the password */
+    free(kept);
     free(a.shown);
     return rc;
 }

@@ -197,6 +197,12 @@ static const struct malformed malformed[] = {
     {"postgresql://u:s3cr3t x@h/db",
      "invalid database URL \"postgresql://u:***@h/db\": a space or control character must be "
      "percent-encoded"},
+    {"postgresql://u:123?s3cr3t@h/db",
+     "invalid database URL \"postgresql://u:***@h/db\": \"@\" after the host: a \"/\" or \"?\" in "
+     "the user name or password must be percent-encoded (%2F, %3F)"},
+    {"postgresql://u:s3/cr3t@h/db",
+     "invalid database URL \"postgresql://u:***@h/db\": \"@\" after the host: a \"/\" or \"?\" in "
+     "the user name or password must be percent-encoded (%2F, %3F)"},
     {"postgresql://u:" PW "@h/db?=x",
      "invalid database URL \"postgresql://u:***@h/db?=x\": a query parameter without a name"},
 };
@@ -249,10 +255,12 @@ START_TEST(redacts_passwords_wherever_a_url_is_shown)
          "point 3 (database_url=\"postgres://u:***@h/db\", x=1): bad"},
         /* cut short by a message's quoting: no '@' left */
         {"got a string (\"postgres://u:s3cr3t-P%40s...\")", "got a string (\"postgres://u:***\")"},
-        {"two: postgres://a:" PW "@h and \"POSTGRESQL://b:" PW "@k\"",
-         "two: postgres://a:***@h and \"POSTGRESQL://b:***@k\""},
+        {"two: \"postgres://a:" PW "@h\" and \"POSTGRESQL://b:" PW "@k\"",
+         "two: \"postgres://a:***@h\" and \"POSTGRESQL://b:***@k\""},
         {"no url here: a:b@c", "no url here: a:b@c"},
         {"postgres://u:s3c\nr3t@h", "postgres://u:***@h"}, /* a line end does not cut it */
+        {"unknown option \"--database-url=postgres://u:s3\"cr3t@h/db\" (see poolsim --help)",
+         "unknown option \"--database-url=postgres://u:***@h/db\" (see poolsim --help)"},
     };
 
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
