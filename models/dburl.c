@@ -13,9 +13,11 @@
  * the host (an unencoded '/' or '?' in a password: its rest would otherwise
  * read as a path or a query, and be shown).
  *
- * Invariant: the password is held only in one decoding buffer, wiped before
- * it is freed; messages show the URL through dburl_redact and never quote
- * the port (without an '@', what stands there may be a password).
+ * Invariants: the decoded password is held only in one decoding buffer,
+ * wiped before it is freed, and no struct keeps it; dburl_apply replaces the
+ * document's URL by its redacted form, also when it fails.  Messages show a
+ * URL redacted as a whole (redact_url) and escaped to one line (quoted), and
+ * never quote the port (without an '@', what stands there may be a password).
  */
 #include "models/dburl.h"
 
