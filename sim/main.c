@@ -51,6 +51,7 @@ static const char usage_text[] =
     "       poolsim merge DIR... --out DIR   join the outputs of run --shard into one run's\n"
     "       poolsim size FILE --slo OBJECTIVES --vary KEY[=LO..HI]... [--at PATH=VALUE]...\n"
     "            [--max-replications N] [--out DIR] [--jobs N] [--set PATH=VALUE]... [--quiet]\n"
+    "            [--database-url-env NAME | --database-url URL]\n"
     "       poolsim --help | --version\n"
     "\n"
     "Simulate the experiment FILE (JSON, see experiments/README.md) and write\n"
@@ -657,7 +658,7 @@ static int size_command(int argc, char **argv)
     if (rc == EXIT_USAGE && !e.file[0]) {
         usage_error("%s", e.msg);
     } else if (rc != EXIT_OK && rc != EXIT_NONE) {
-        err_print(stderr, "poolsim", &e);
+        print_error(&e);
     }
     out_buf_fini(&table);
     return rc;

@@ -56,6 +56,7 @@ struct size_cli {
     bool quiet;
     struct size_arg sets[SIZE_MAX_ARGS], at[SIZE_MAX_ARGS];
     size_t nsets, nat;
+    const char *database_url; /* --database-url(-env), applied as --set database_url (borrowed) */
     struct size_vary vary[SIZE_MAX_ARGS];
     size_t nvary;
 };
@@ -185,6 +186,13 @@ static int parse_option(struct size_cli *c, const char *a, const char *v, struct
         return parse_path_value(a, v, c->at, &c->nat, e);
     } else if (strcmp(a, "--set") == 0) {
         return parse_path_value(a, v, c->sets, &c->nsets, e);
+    } else if (strcmp(a, "--database-url") == 0 || strcmp(a, "--database-url-env") == 0) {
+        c->database_url = strcmp(a, "--database-url") == 0 ? v : getenv(v);
+        if (!c->database_url || !c->database_url[0]) {
+            err_set(e, "environment variable \"%s\" (--database-url-env) is %s", v,
+                    c->database_url ? "empty" : "not set");
+            return -1;
+        }
     } else if (strcmp(a, "--jobs") == 0) {
         if (parse_uint(v, 1, 4096, &n) != 0) {
             err_set(e, "--jobs needs a whole number from 1 to 4096, got \"%s\"", v);
@@ -206,8 +214,15 @@ static int parse_option(struct size_cli *c, const char *a, const char *v, struct
 
 static int is_option_with_value(const char *a)
 {
-    static const char *const names[] = {
-        "--out", "--slo", "--vary", "--at", "--set", "--jobs", "--max-replications"};
+    static const char *const names[] = {"--out",
+                                        "--slo",
+                                        "--vary",
+                                        "--at",
+                                        "--set",
+                                        "--jobs",
+                                        "--max-replications",
+                                        "--database-url",
+                                        "--database-url-env"};
 
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
         if (strcmp(a, names[i]) == 0) {
@@ -609,7 +624,10 @@ static int search_load(struct sizer *z, double base, struct err *e)
 
 /* ---- setting up ---- */
 
-/* The file without its sweep (the searches replace it), with --set then --at applied. */
+/*
+ * The file without its sweep (the searches replace it), with --database-url(-env), --set then
+ * --at applied.
+ */
 static int base_doc(struct sizer *z, struct err *e)
 {
     struct json_at root, v;
@@ -630,6 +648,9 @@ static int base_doc(struct sizer *z, struct err *e)
         return SIZE_USAGE;
     }
     json_remove_key(z->base, "sweep");
+    if (c->database_url && apply(z->base, "database_url", c->database_url, e) != 0) {
+        return SIZE_USAGE;
+    }
     for (size_t i = 0; i < c->nsets; i++) {
         if (apply_arg(z->base, &c->sets[i], e) != 0) {
             return SIZE_USAGE;

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # database_url end to end (issue 8): URLs whose password is s3cr3t-P%40ss (decoded s3cr3t-P@ss)
-# go through every command (run, with --trace and --shard; merge; plot) and every error path; stdout, stderr and every file written must
+# go through every command (run, with --trace and --shard; size; merge; plot) and every error path; stdout, stderr and every file written must
 # never contain the password, encoded or decoded.  Each case also checks the exit status.
 # Run by `make check` with B set to the build directory.
 #
