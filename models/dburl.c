@@ -361,8 +361,6 @@ static int parse_userinfo(struct dburl *u, const char *url, const char *s, size_
     size_t user_len = colon ? (size_t)(colon - s) : n;
     char *password;
 
-    free(u->user);
-    u->user = NULL;
     if (decode(url, s, user_len, false, "the user name", &u->user, e) != 0) {
         return -1;
     }
@@ -501,6 +499,20 @@ static int parse_query(struct dburl *u, const char *url, const char *q, struct e
     return 0;
 }
 
+/* "/database?query" after the host (both optional). */
+static int parse_path_query(struct dburl *u, const char *url, const char *p, struct err *e)
+{
+    if (*p == '/') {
+        size_t n = strcspn(p + 1, "?");
+
+        if (decode(url, p + 1, n, false, "the database name", &u->dbname, e) != 0) {
+            return -1;
+        }
+        p += n + 1;
+    }
+    return *p == '?' ? parse_query(u, url, p + 1, e) : 0;
+}
+
 /* Spaces and control characters must be percent-encoded; so must '#' (else a fragment). */
 static int check_chars(const char *url, struct err *e)
 {
@@ -545,18 +557,7 @@ static int parse_all(struct dburl *u, const char *url, struct err *e)
     if (parse_hostport(u, url, p, alen, e) != 0) {
         return -1;
     }
-    p += alen;
-    if (*p == '/') {
-        size_t n = strcspn(p + 1, "?");
-
-        free(u->dbname);
-        u->dbname = NULL;
-        if (decode(url, p + 1, n, false, "the database name", &u->dbname, e) != 0) {
-            return -1;
-        }
-        p += n + 1;
-    }
-    return *p == '?' ? parse_query(u, url, p + 1, e) : 0;
+    return parse_path_query(u, url, p + alen, e);
 }
 
 int dburl_parse(struct dburl *u, const char *url, struct err *e)
