@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # database_url end to end (issue 8): URLs whose password is s3cr3t-P%40ss (decoded s3cr3t-P@ss)
-# go through every command (run, with --trace and --shard; size; merge; plot) and every error path; stdout, stderr and every file written must
-# never contain the password, encoded or decoded.  Each case also checks the exit status.
+# go through every command (run, with --trace and --shard; size; explain once merged; merge;
+# plot) and every error path; stdout, stderr and every file written must never contain the
+# password, encoded or decoded.  Each case also checks run's exit status (the other commands
+# differ on purpose: size drops the sweep and refuses variants).
 # Run by `make check` with B set to the build directory.
 #
 # To cover a new command, add it to `commands` (if the binary has it) and a line to `invoke`.
