@@ -20,6 +20,7 @@
 #include <gsl/gsl_errno.h>
 
 #include "models/config.h"
+#include "models/explain.h"
 #include "models/scenario.h"
 #include "sim/err.h"
 #include "sim/json.h"
@@ -42,6 +43,7 @@ enum { EXIT_OK = 0, EXIT_INVALID = 1, EXIT_USAGE = 2 };
 static const char usage_text[] =
     "usage: poolsim run FILE [--out DIR] [--jobs N] [--set PATH=VALUE]... [--quiet]\n"
     "       poolsim plot DIR [--format png|svg|both] [--log] [--slo-p99 MS] [--points LIST]\n"
+    "       poolsim explain FILE [--point N|all] [--set PATH=VALUE]...\n"
     "       poolsim --help | --version\n"
     "\n"
     "Simulate the experiment FILE (JSON, see experiments/README.md) and write\n"
@@ -61,6 +63,10 @@ static const char usage_text[] =
     "  --slo-p99 MS       heatmap: pass/fail against a p99 objective in ms\n"
     "  --points LIST      cdf: the points to compare, e.g. 0,4,9 (default: a few\n"
     "                     spread over the run)\n"
+    "\n"
+    "explain prints a point's resolved configuration, each value with its source,\n"
+    "notes, and warnings for known pooling traps (point 0 and the warnings of every\n"
+    "point unless --point says which); warnings do not change the exit status.\n"
     "\n"
     "Exit status: 0 ok, 1 invalid experiment, 2 usage or I/O error, 130 interrupted.\n";
 
@@ -544,6 +550,9 @@ int main(int argc, char **argv)
 
         rc = parse_plot_args(&p, argc, argv);
         return rc != 0 ? rc : plot_command(&p);
+    }
+    if (strcmp(argv[1], "explain") == 0) {
+        return explain_main(argc, argv, stdout, stderr);
     }
     if (strcmp(argv[1], "run") != 0) {
         return usage_error("unknown command \"%s\"", argv[1]);
