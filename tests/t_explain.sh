@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # poolsim explain end to end (issue 8 items 3-4): every file of tests/data/explain/ prints
 # exactly the warnings of the trap it is named after (and exits 0: warnings never fail), the
-# clean files print "warnings: none", values carry their sources, and an invalid experiment
-# gets the same message and exit code from explain as from run.  Run by `make check` with B set.
+# clean files print "warnings: none", values carry their sources, two warnings come true in a
+# short busy run (and their fix removes the errors), and an invalid experiment gets the same
+# message and exit code from explain as from run.  Run by `make check` with B set (VERBOSE=1
+# prints the error counts).
 set -u
 P=${B:-build}/poolsim
 P=$(cd "$(dirname "$P")" && pwd)/$(basename "$P")
@@ -51,6 +53,30 @@ head -1 "$t/out" | grep -qF 'point 8 of 14 (variant "after: transaction 6543", w
 grep -q '^warning: client-limit: .* \[points 0-6\]$' "$t/out" || { echo "FAIL grouped points"; fail=1; }
 "$P" explain experiments/incident.json --point all >"$t/out" || fail=1
 [ "$(grep -c '^explain ' "$t/out")" = 14 ] || { echo "FAIL --point all: not 14 points"; fail=1; }
+
+# a warning predicts what run shows under load, and the fix that silences it removes the errors
+col() { # col FILE NAME: the value of column NAME in the first row of a CSV file
+    awk -F, -v n="$2" 'NR == 1 { for (i = 1; i <= NF; i++) if ($i == n) c = i } NR == 2 { print $c }' "$1"
+}
+errors_under_load() { # errors_under_load FILE COLUMN [ARGS...]: that error count at 200 busy users
+    local f=$1 c=$2
+    shift 2
+    rm -rf "$t/run"
+    "$P" run "$D/$f.json" --quiet --jobs 1 --out "$t/run" --set workload.users=200 \
+        --set workload.think_time='"10ms"' --set duration='"5s"' "$@" >/dev/null || echo "-1"
+    col "$t/run/points.csv" "$c"
+}
+for c in "prepared-statements errors_26000 client_pool.pgbouncer=true" \
+    "client-limit-supavisor-session errors_MaxClientsInSessionMode client_pool.connection_limit=6"; do
+    set -- $c
+    with=$(errors_under_load "$1" "$2")
+    without=$(errors_under_load "$1" "$2" --set "$3")
+    [ -n "${VERBOSE:-}" ] && echo "$1: $2 $with -> $without"
+    [ "${with:-0}" -gt 0 ] && [ "$without" = 0 ] ||
+        { echo "FAIL $1: $2 = $with with the trap, $without with $3"; fail=1; }
+    "$P" explain "$D/$1.json" --set "$3" | grep -qx 'warnings: none' ||
+        { echo "FAIL $1: --set $3 does not silence the warning"; fail=1; }
+done
 
 # errors: the same message and exit status as run (nothing on stdout)
 cd "$t" || exit 1
