@@ -21,6 +21,7 @@
 
 #include "models/config.h"
 #include "models/dburl.h"
+#include "models/explain.h"
 #include "models/scenario.h"
 #include "models/sizing.h"
 #include "sim/err.h"
@@ -52,6 +53,7 @@ static const char usage_text[] =
     "       poolsim size FILE --slo OBJECTIVES --vary KEY[=LO..HI]... [--at PATH=VALUE]...\n"
     "            [--max-replications N] [--out DIR] [--jobs N] [--set PATH=VALUE]... [--quiet]\n"
     "            [--database-url-env NAME | --database-url URL]\n"
+    "       poolsim explain FILE [--point N|all] [--set PATH=VALUE]...\n"
     "       poolsim --help | --version\n"
     "\n"
     "Simulate the experiment FILE (JSON, see experiments/README.md) and write\n"
@@ -79,6 +81,10 @@ static const char usage_text[] =
     "  --slo-p99 MS       heatmap: pass/fail against a p99 objective in ms\n"
     "  --points LIST      cdf: the points to compare, e.g. 0,4,9 (default: a few\n"
     "                     spread over the run)\n"
+    "\n"
+    "explain prints a point's resolved configuration, each value with its source,\n"
+    "notes, and warnings for known pooling traps (point 0 and the warnings of every\n"
+    "point unless --point says which); warnings do not change the exit status.\n"
     "\n"
     "size finds, for each --vary key in turn (a pool size's default range is 1 to\n"
     "the usable max_connections), the smallest value that meets every objective\n"
@@ -699,6 +705,9 @@ int main(int argc, char **argv)
     }
     if (strcmp(argv[1], "size") == 0) {
         return size_command(argc, argv);
+    }
+    if (strcmp(argv[1], "explain") == 0) {
+        return explain_main(argc, argv, stdout, stderr);
     }
     if (strcmp(argv[1], "run") != 0) {
         return usage_error("unknown command \"%s\"", argv[1]);

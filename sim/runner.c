@@ -82,34 +82,6 @@ struct run {
 
 /* ---- building and validating the points ---- */
 
-/* Name the point in front of the model's error (DESIGN.md §4), keeping its path. */
-static void point_error(const struct sweep_plan *plan, size_t i, const char *file, struct err *e)
-{
-    const struct sweep_point *pt = &plan->points[i];
-    struct out_buf b;
-
-    if (!e->file[0]) {
-        err_set_file(e, file);
-    }
-    if (plan->npoints == 1 && !plan->has_variants && plan->ncolumns == 0) {
-        return;
-    }
-    out_buf_init(&b);
-    out_buf_printf(&b, "point %zu (%s)", pt->index, pt->label ? pt->label : "");
-    if (e->line > 0) {
-        /* file:line:col leads (a file the point names): the point goes before the message. */
-        out_buf_printf(&b, ": %s", e->msg);
-        err_set(e, "%s", b.data);
-    } else {
-        /* "FILE: point 7 (label): $.a.b: message" through err_format's path slot. */
-        if (e->path[0]) {
-            out_buf_printf(&b, ": %s", e->path);
-        }
-        snprintf(e->path, sizeof e->path, "%s", b.data);
-    }
-    out_buf_fini(&b);
-}
-
 /* point_new for every point, in order; the first failure stops. */
 static int build_points(struct run *r, const char *file, const char *base_dir, struct err *e)
 {
@@ -121,7 +93,7 @@ static int build_points(struct run *r, const char *file, const char *base_dir, s
         err_clear(e);
         pt->cfg = m->point_new(r->plan->points[i].doc, base_dir, e);
         if (!pt->cfg) {
-            point_error(r->plan, i, file, e);
+            sweep_point_error(r->plan, i, file, e);
             return -1;
         }
         pt->nreps = m->point_replications(pt->cfg);
@@ -537,23 +509,6 @@ static void histograms_csv(const struct run *r, struct out_buf *b)
     }
 }
 
-static const char *source_name(enum sweep_source s)
-{
-    switch (s) {
-    case SWEEP_SRC_FILE:
-        return "file";
-    case SWEEP_SRC_VARIANT:
-        return "variant";
-    case SWEEP_SRC_SWEEP:
-        return "sweep";
-    case SWEEP_SRC_SET:
-        return "--set";
-    case SWEEP_SRC_URL:
-        return "url";
-    }
-    return "?";
-}
-
 /* Print a tree (borrowed), or null. */
 static void print_tree(struct out_buf *b, struct cJSON *tree)
 {
@@ -566,24 +521,6 @@ static void print_tree(struct out_buf *b, struct cJSON *tree)
     text = json_print(tree);
     out_buf_puts(b, text);
     free(text);
-}
-
-/* The source of every resolved value: default, url, file, variant, sweep or --set. */
-static struct cJSON *point_sources(const struct run *r, const struct sweep_point *sp,
-                                   const struct cJSON *config)
-{
-    const char **paths = xcalloc(sp->noverrides + 1, sizeof *paths);
-    const char **srcs = xcalloc(sp->noverrides + 1, sizeof *srcs);
-    struct cJSON *out;
-
-    for (size_t i = 0; i < sp->noverrides; i++) {
-        paths[i] = sp->overrides[i].path;
-        srcs[i] = source_name(sp->overrides[i].source);
-    }
-    out = json_sources(config, r->plan->file_doc, paths, srcs, sp->noverrides);
-    free(paths);
-    free(srcs);
-    return out;
 }
 
 /* One element of summary.json's "points", on one line. */
@@ -602,12 +539,12 @@ static void point_json(const struct run *r, size_t p, struct out_buf *b)
     for (size_t i = 0; i < sp->noverrides; i++) {
         out_buf_puts(b, i ? ", {\"path\": " : "{\"path\": ");
         out_json_str(b, sp->overrides[i].path);
-        out_buf_printf(b, ", \"source\": \"%s\"}", source_name(sp->overrides[i].source));
+        out_buf_printf(b, ", \"source\": \"%s\"}", sweep_source_name(sp->overrides[i].source));
     }
     out_buf_puts(b, "], \"config\": ");
     print_tree(b, config);
     out_buf_puts(b, ", \"sources\": ");
-    sources = config ? point_sources(r, sp, config) : NULL;
+    sources = config ? sweep_sources(r->plan, sp, config) : NULL;
     print_tree(b, sources);
     json_free(sources);
     json_free(config);
@@ -734,7 +671,7 @@ int runner_run(const struct runner_model *model, const struct sweep_plan *plan,
     if (r.failed) {
         *e = r.failure;
         snprintf(e->path, sizeof e->path, "replication %" PRIu32, r.failed_rep);
-        point_error(r.plan, r.failed_point, opt->file, e);
+        sweep_point_error(r.plan, r.failed_point, opt->file, e);
         if (!existed) {
             rmdir(opt->out_dir); /* created for this run and still empty: leave nothing */
         }
