@@ -23,6 +23,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "models/dburl.h"
 #include "sim/json.h"
 #include "sim/out.h"
 #include "sim/sweep.h"
@@ -728,7 +729,8 @@ static void table_walk(struct out_buf *b, const struct json_at *at, const struct
 
 /* Header, configuration and notes of one point. */
 static void point_report(struct out_buf *b, const struct sweep_plan *plan, size_t i,
-                         const struct experiment *x, const char *file)
+                         const struct experiment *x, const char *file,
+                         const struct out_buf *url_notes)
 {
     struct cJSON *resolved = experiment_resolved(x);
     struct cJSON *sources = sweep_sources(plan, &plan->points[i], resolved);
@@ -750,7 +752,11 @@ static void point_report(struct out_buf *b, const struct sweep_plan *plan, size_
     }
     explain_list_init(&notes);
     explain_notes(x, sources, &notes);
-    out_buf_puts(b, notes.n ? "notes:\n" : "notes: none\n");
+    out_buf_puts(b, notes.n || url_notes->len ? "notes:\n" : "notes: none\n");
+    /* the database_url's remarks (a host that is not Supabase's, a parameter without effect) */
+    for (const char *p = url_notes->len ? url_notes->data : ""; *p; p += strcspn(p, "\n") + 1) {
+        out_buf_printf(b, "note: %.*s\n", (int)strcspn(p, "\n"), p);
+    }
     for (size_t k = 0; k < notes.n; k++) {
         out_buf_printf(b, "note: %s\n", notes.items[k].text);
     }
@@ -858,15 +864,19 @@ struct explain_cli {
 
 static int usage(FILE *errf, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
+/* A usage error, any connection string in it redacted; returns the usage exit code. */
 static int usage(FILE *errf, const char *fmt, ...)
 {
+    char buf[2048];
+    char *shown;
     va_list ap;
 
-    fprintf(errf, "poolsim: ");
     va_start(ap, fmt);
-    vfprintf(errf, fmt, ap);
+    vsnprintf(buf, sizeof buf, fmt, ap);
     va_end(ap);
-    fprintf(errf, " (see poolsim --help)\n");
+    shown = dburl_redact(buf);
+    fprintf(errf, "poolsim: %s (see poolsim --help)\n", shown);
+    free(shown);
     return 2;
 }
 
@@ -905,13 +915,40 @@ static int parse_set(struct explain_cli *c, char *arg, FILE *errf)
     return 0;
 }
 
+/* --database-url URL and --database-url-env NAME act as --set database_url=URL (as for run). */
+static int parse_database_url(struct explain_cli *c, const char *opt, const char *arg, FILE *errf)
+{
+    const char *url = arg;
+
+    if (strcmp(opt, "--database-url-env") == 0) {
+        url = getenv(arg);
+        if (!url || !url[0]) {
+            return usage(errf, "environment variable \"%s\" (--database-url-env) is %s", arg,
+                         url ? "empty" : "not set");
+        }
+    }
+    if (c->nsets == EXPLAIN_MAX_SETS) {
+        return usage(errf, "too many --set options (at most %d)", EXPLAIN_MAX_SETS);
+    }
+    c->sets[c->nsets].path = "database_url";
+    c->sets[c->nsets].value = url;
+    c->nsets++;
+    return 0;
+}
+
+static bool takes_value(const char *a)
+{
+    return strcmp(a, "--point") == 0 || strcmp(a, "--set") == 0 ||
+           strcmp(a, "--database-url") == 0 || strcmp(a, "--database-url-env") == 0;
+}
+
 static int parse_args(struct explain_cli *c, int argc, char **argv, FILE *errf)
 {
     c->point = POINT_DEFAULT;
     for (int i = 2; i < argc; i++) {
         const char *a = argv[i];
 
-        if ((strcmp(a, "--point") == 0 || strcmp(a, "--set") == 0) && i + 1 == argc) {
+        if (takes_value(a) && i + 1 == argc) {
             return usage(errf, "option \"%s\" needs a value", a);
         } else if (strcmp(a, "--point") == 0) {
             if (parse_point(argv[++i], &c->point) != 0) {
@@ -919,6 +956,10 @@ static int parse_args(struct explain_cli *c, int argc, char **argv, FILE *errf)
             }
         } else if (strcmp(a, "--set") == 0) {
             if (parse_set(c, argv[++i], errf) != 0) {
+                return 2;
+            }
+        } else if (takes_value(a)) {
+            if (parse_database_url(c, a, argv[++i], errf) != 0) {
                 return 2;
             }
         } else if (a[0] == '-' && a[1] != '\0') {
@@ -972,20 +1013,20 @@ static int load_points(const struct sweep_plan *plan, const char *file, struct e
 
 /* The report: the chosen point(s) in full, then the warnings. */
 static void report(struct out_buf *b, const struct explain_cli *c, const struct sweep_plan *plan,
-                   const struct experiment *xs)
+                   const struct experiment *xs, const struct out_buf *url_notes)
 {
     size_t n = plan->npoints;
 
     if (c->point == POINT_ALL) {
         for (size_t i = 0; i < n; i++) {
             out_buf_puts(b, i ? "\n" : "");
-            point_report(b, plan, i, &xs[i], c->file);
+            point_report(b, plan, i, &xs[i], c->file, url_notes);
             warnings_report(b, xs, i, i + 1, false);
         }
         return;
     }
     if (c->point == POINT_DEFAULT) {
-        point_report(b, plan, 0, &xs[0], c->file);
+        point_report(b, plan, 0, &xs[0], c->file, url_notes);
         if (n > 1) {
             out_buf_printf(b, "(the other %zu points: poolsim explain %s --point N)\n", n - 1,
                            c->file);
@@ -993,12 +1034,13 @@ static void report(struct out_buf *b, const struct explain_cli *c, const struct 
         warnings_report(b, xs, 0, n, n > 1);
         return;
     }
-    point_report(b, plan, c->point, &xs[c->point], c->file);
+    point_report(b, plan, c->point, &xs[c->point], c->file, url_notes);
     warnings_report(b, xs, c->point, c->point + 1, false);
 }
 
 /* Load, expand and validate; then print.  rc as explain_main. */
-static int explain_file(const struct explain_cli *c, FILE *out, FILE *errf, struct err *e)
+static int explain_file(const struct explain_cli *c, FILE *out, FILE *errf,
+                        struct out_buf *url_notes, struct err *e)
 {
     struct cJSON *doc = NULL;
     struct sweep_plan plan = {0};
@@ -1011,7 +1053,8 @@ static int explain_file(const struct explain_cli *c, FILE *out, FILE *errf, stru
         rc = e->line > 0 || e->path[0] ? 1 : 2;
         goto out;
     }
-    if (sweep_expand(doc, c->sets, c->nsets, &plan, e) != 0) {
+    if (sweep_expand(doc, c->sets, c->nsets, &plan, e) != 0 ||
+        dburl_plan_apply(&plan, url_notes, e) != 0) {
         goto out;
     }
     xs = xcalloc(plan.npoints, sizeof *xs);
@@ -1023,7 +1066,7 @@ static int explain_file(const struct explain_cli *c, FILE *out, FILE *errf, stru
                    plan.npoints, plan.npoints == 1 ? "" : "s", plan.npoints - 1);
     } else {
         out_buf_init(&b);
-        report(&b, c, &plan, xs);
+        report(&b, c, &plan, xs, url_notes);
         rc = fwrite(b.data, 1, b.len, out) == b.len && fflush(out) == 0 ? 0 : 2;
         out_buf_fini(&b);
         if (rc != 0) {
@@ -1043,16 +1086,24 @@ out:
 int explain_main(int argc, char **argv, FILE *out, FILE *errf)
 {
     struct explain_cli c = {0};
+    struct out_buf url_notes;
     struct err e;
+    char buf[ERR_FILE_MAX + ERR_PATH_MAX + ERR_MSG_MAX + 32];
+    char *shown;
     int rc = parse_args(&c, argc, argv, errf);
 
     if (rc != 0) {
         return rc;
     }
     err_clear(&e);
-    rc = explain_file(&c, out, errf, &e);
-    if (rc != 0 && e.msg[0]) {
-        err_print(errf, "poolsim", &e);
+    out_buf_init(&url_notes);
+    rc = explain_file(&c, out, errf, &url_notes, &e);
+    out_buf_fini(&url_notes);
+    if (rc != 0 && e.msg[0]) { /* as run prints it: any connection string redacted */
+        err_format(&e, buf, sizeof buf);
+        shown = dburl_redact(buf);
+        fprintf(errf, "poolsim: %s\n", shown);
+        free(shown);
     }
     return rc;
 }

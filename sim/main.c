@@ -54,6 +54,7 @@ static const char usage_text[] =
     "            [--max-replications N] [--out DIR] [--jobs N] [--set PATH=VALUE]... [--quiet]\n"
     "            [--database-url-env NAME | --database-url URL]\n"
     "       poolsim explain FILE [--point N|all] [--set PATH=VALUE]...\n"
+    "                        [--database-url-env NAME | --database-url URL]\n"
     "       poolsim --help | --version\n"
     "\n"
     "Simulate the experiment FILE (JSON, see experiments/README.md) and write\n"

@@ -78,6 +78,18 @@ for c in "prepared-statements errors_26000 client_pool.pgbouncer=true" \
         { echo "FAIL $1: --set $3 does not silence the warning"; fail=1; }
 done
 
+# database_url: the keys it sets read "(url)", and its password never shows (stdout or stderr)
+export T_EXPLAIN_URL='postgresql://postgres.ref:pa%40ss-w0rd-secret@aws-0-eu-west-1.pooler.supabase.com:6543/postgres?pgbouncer=true&connection_limit=3&foo=1'
+"$P" explain "$D/clean.json" --set pooler='{}' --database-url-env T_EXPLAIN_URL \
+    >"$t/out" 2>&1 || { echo "FAIL url: $(cat "$t/out")"; fail=1; }
+for line in '  pooler.kind = supavisor (url)' '  pooler.pool_mode = transaction (url)' \
+    '  client_pool.pgbouncer = true (url)' 'note: database_url: parameter "foo" is not simulated (ignored)'; do
+    grep -qxF "$line" "$t/out" || { echo "FAIL url: no line \"$line\""; fail=1; }
+done
+"$P" explain "$D/clean.json" --database-url "${T_EXPLAIN_URL%%\?*}:1" >>"$t/out" 2>&1
+"$P" explain "$D/clean.json" --database-url "$T_EXPLAIN_URL" --point 7 >>"$t/out" 2>&1
+! grep -q 'pa%40ss\|pa@ss\|w0rd\|secret' "$t/out" || { echo "FAIL url: password shown"; fail=1; }
+
 # errors: the same message and exit status as run (nothing on stdout)
 cd "$t" || exit 1
 base='"name":"t","duration":"10s","workload":{"model":"open","rate":10,"page":["a"]},"app":{"endpoints":{"a":{"operations":[{"type":"query","server_time":"5ms"}]}}}'
