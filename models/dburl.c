@@ -996,20 +996,6 @@ static void redact_plan(struct sweep_plan *plan)
     }
 }
 
-/* "point 7 (label): $.path", as the runner names a point (nothing for a single plain point). */
-static void name_point(const struct sweep_plan *plan, size_t i, struct err *e)
-{
-    char path[ERR_PATH_MAX];
-    const struct sweep_point *p = &plan->points[i];
-
-    if (plan->npoints == 1 && !plan->has_variants && plan->ncolumns == 0) {
-        return;
-    }
-    snprintf(path, sizeof path, "point %zu (%.300s)%s%.150s", p->index, p->label ? p->label : "",
-             e->path[0] ? ": " : "", e->path);
-    snprintf(e->path, sizeof e->path, "%s", path);
-}
-
 int dburl_plan_apply(struct sweep_plan *plan, struct out_buf *notes, struct err *e)
 {
     redact_plan(plan);
@@ -1026,7 +1012,7 @@ int dburl_plan_apply(struct sweep_plan *plan, struct out_buf *notes, struct err 
         }
         free(paths);
         if (r != 0) {
-            name_point(plan, i, e);
+            sweep_point_error(plan, i, "", e);
             return -1;
         }
     }
