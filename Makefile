@@ -14,7 +14,7 @@
 B        ?= build
 CC       ?= cc
 PKGS     := gsl libcjson
-DEBS     := libgsl-dev libcjson-dev check pkg-config gnuplot-nox
+DEBS     := libgsl-dev libcjson-dev check pkg-config gnuplot-nox parallel
 SHARED   ?= $(firstword $(wildcard ../shared) $(wildcard /work/shared))
 
 WARN     := -Wall -Wextra -Werror -Wpedantic -Wshadow -Wconversion -Wdouble-promotion \
@@ -52,6 +52,7 @@ deps:
 	command -v pkg-config >/dev/null 2>&1 || missing=1; \
 	[ $$missing = 1 ] || pkg-config --exists $(PKGS) check || missing=1; \
 	command -v gnuplot >/dev/null 2>&1 || missing=1; \
+	command -v parallel >/dev/null 2>&1 || missing=1; \
 	if [ $$missing = 1 ]; then \
 	    echo "make deps: installing $(DEBS)"; \
 	    if [ "$$(id -u)" = 0 ]; then sudo=; else sudo=sudo; fi; \
@@ -158,7 +159,7 @@ check-layers:
 # libFuzzer targets for the loader (clang and its runtime from Debian: clang, libclang-rt-dev).
 FUZZ_SECONDS ?= 600
 FUZZ_SAN := -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
-FUZZ_SRC := $(filter-out sim/runner.c sim/progress.c sim/out.c,$(LIB_SRC))
+FUZZ_SRC := $(filter-out sim/runner.c sim/progress.c,$(LIB_SRC))
 fuzz: deps
 	@command -v clang >/dev/null || { sudo=; [ "$$(id -u)" = 0 ] || sudo=sudo; \
 	    $$sudo apt-get install -y -qq --no-install-recommends clang libclang-rt-dev >/dev/null; }
@@ -167,6 +168,8 @@ fuzz: deps
 	    $(LIBS) -o build-fuzz/fuzz_json
 	clang -g -O1 $(FUZZ_SAN) $(ALL_CPPFLAGS) -std=c11 tests/fuzz/fuzz_loader.c $(FUZZ_SRC) \
 	    $(LIBS) -o build-fuzz/fuzz_loader
+	clang -g -O1 $(FUZZ_SAN) $(ALL_CPPFLAGS) -std=c11 tests/fuzz/fuzz_dburl.c $(FUZZ_SRC) \
+	    $(LIBS) -o build-fuzz/fuzz_dburl
 
 # Run the loader's fuzzer for FUZZ_SECONDS, starting from the committed corpora; new inputs go
 # to build-fuzz/corpus (merge them into tests/fuzz/corpus-loader with -merge=1 to keep them).

@@ -20,6 +20,7 @@
 #include "models/app.h"
 
 #include <assert.h>
+#include <inttypes.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -27,6 +28,7 @@
 
 #include <gsl/gsl_rng.h>
 
+#include "models/trace.h"
 #include "sim/rng.h"
 #include "sim/xalloc.h"
 
@@ -101,6 +103,7 @@ struct call {
     enum call_state state;
     struct list_node node;    /* in app->queued or in its instance's waiting list */
     sim_time start;           /* ns */
+    uint64_t trace_id;        /* its number in the trace (trace.h); 0 = not traced */
     uint32_t tries;           /* attempts started: the number of the current one */
     size_t op;                /* current operation of the current attempt */
     size_t pending;           /* its tasks not settled yet */
@@ -360,6 +363,22 @@ static void page_answered(struct app *a, struct page *p, bool failed)
     slab_free(&a->pages, p);
 }
 
+/* The caller's answer in the trace: "ok" or the error kind first, then the time and the text. */
+static void trace_answer(const struct call *c, enum errkind err)
+{
+    struct app *a = c->app;
+    sim_time now = sim_now(a->sim);
+    double ms = sim_time_to_ms(now - c->start);
+
+    if (err == ERRK_NONE) {
+        trace_end(a->m->trace, c->trace_id, now, "ok after %.9g ms%s", ms,
+                  c->hit ? " (cache hit)" : "");
+        return;
+    }
+    trace_end(a->m->trace, c->trace_id, now, "%s after %.9g ms (attempt %" PRIu32 "): %s",
+              errkind_name(err), ms, c->tries, errkind_text(err));
+}
+
 /* The caller gets its answer: measured once per call. */
 static void answer(struct call *c, enum errkind err)
 {
@@ -371,6 +390,9 @@ static void answer(struct call *c, enum errkind err)
     sim_cancel(a->sim, &c->timeout);
     stat_level_add(&a->m->in_flight, now, -1);
     metrics_call_done(a->m, now - c->start, err);
+    if (trace_is_on(c->trace_id)) {
+        trace_answer(c, err);
+    }
     page_answered(a, c->page, err != ERRK_NONE);
     if (a->stop_after && a->m->requests >= a->stop_after) {
         sim_stop(a->sim);
@@ -449,6 +471,12 @@ static void attempt_failed(struct call *c, enum errkind err)
     const struct retry_config *r = &c->app->x->app.retry;
 
     if ((int64_t)c->tries < r->attempts) {
+        if (trace_is_on(c->trace_id)) {
+            trace_emit(c->app->m->trace, c->trace_id, sim_now(c->app->sim), TRACE_OUTCOME,
+                       "%s: attempt %" PRIu32 " of %" PRId64 " failed; retry in %.9g ms",
+                       errkind_name(err), c->tries, r->attempts,
+                       sim_time_to_ms(r->backoff + c->times[c->ep->ndraws + c->tries - 1]));
+        }
         c->state = CALL_BACKOFF;
         sim_event_init(&c->timer, on_call_timer, c);
         sim_schedule_in(c->app->sim, &c->timer,
@@ -617,11 +645,37 @@ static void task_release(struct task *t)
 
 static void on_result(void *user, enum link_msg m, enum errkind err);
 
+/* The app sends the statement at pos (or the ROLLBACK) on its connection: a row of the trace. */
+static void trace_send(const struct task *t, bool rollback)
+{
+    const struct app *a = t->call->app;
+    size_t k = (size_t)t->op->statements;
+    char what[64];
+
+    if (rollback) {
+        snprintf(what, sizeof what, "ROLLBACK");
+    } else if (t->wrapped && t->pos == 0) {
+        snprintf(what, sizeof what, "BEGIN");
+    } else if (t->head == 2 && t->pos == 1) {
+        snprintf(what, sizeof what, "DEALLOCATE ALL");
+    } else if (t->wrapped && t->pos + 1 == t->len) {
+        snprintf(what, sizeof what, "COMMIT");
+    } else {
+        snprintf(what, sizeof what, "statement %zu of %zu", t->pos - t->head + 1, k);
+    }
+    trace_emit(a->m->trace, t->call->trace_id, sim_now(a->sim), TRACE_STATEMENT,
+               "app: operation %zu sends %s on connection %" PRIu64, t->call->op + 1, what,
+               t->conn->serial);
+}
+
 /* Prisma's engine rolls the transaction back; the connection is released when it answers. */
 static void rollback(struct task *t)
 {
     struct stmt s = {.server_ns = 0};
 
+    if (trace_is_on(t->call->trace_id)) {
+        trace_send(t, true);
+    }
     expiry_cancel(t);
     t->rolling_back = true;
     t->sending = true;
@@ -640,6 +694,9 @@ static void task_send(struct task *t)
     }
     if (t->pos + 1 == t->len) {
         expiry_cancel(t); /* COMMIT sent: too late to expire */
+    }
+    if (trace_is_on(t->call->trace_id)) {
+        trace_send(t, false);
     }
     t->sending = true;
     cpool_query(t->conn, &s, on_result, t);
@@ -793,6 +850,7 @@ static void task_start(struct call *c, const struct op_config *op)
         return;
     }
     t->co.user = c->page->user;
+    t->co.trace_id = c->trace_id;
     t->co.max_wait = op->type == OP_INTERACTIVE ? op->max_wait : 0;
     t->co.max_wait_err = ERRK_P2028;
     cpool_checkout(c->pool, &t->co, on_granted);
@@ -841,6 +899,36 @@ static void draw_times(struct app *a, struct call *c)
         cfg->cache.enabled ? dist_sample(&cfg->cache.latency, st->cache_latency) : 0;
 }
 
+/* A call arrives: sampled or not (trace.h); if so, where it goes. */
+static uint64_t trace_arrival(struct app *a, const struct call *c, const struct instance *inst)
+{
+    uint64_t id = trace_sample(a->m->trace, c->start, c->ep->name);
+    size_t i = 0;
+
+    if (id == 0) {
+        return 0;
+    }
+    if (inst == NULL) {
+        trace_emit(a->m->trace, id, c->start, TRACE_ARRIVAL, "app: user %" PRIu64 "; serverless",
+                   c->page->user);
+        return id;
+    }
+    while (a->fixed[i] != inst) {
+        i++;
+    }
+    if (a->x->app.connection_per_request || cpool_is_per_user(&inst->pools[0])) {
+        trace_emit(a->m->trace, id, c->start, TRACE_ARRIVAL,
+                   "app: user %" PRIu64 "; instance %zu; %s", c->page->user, i,
+                   a->x->app.connection_per_request ? "a pool of its own"
+                                                    : "the user's connection");
+        return id;
+    }
+    trace_emit(a->m->trace, id, c->start, TRACE_ARRIVAL,
+               "app: user %" PRIu64 "; instance %zu; client %zu", c->page->user, i,
+               c->ep_index % (size_t)a->x->app.clients);
+    return id;
+}
+
 static void call_start(struct app *a, struct page *p, size_t ep, struct instance *inst)
 {
     struct call *c = slab_alloc(&a->calls[ep]);
@@ -854,6 +942,7 @@ static void call_start(struct app *a, struct page *p, size_t ep, struct instance
     c->state = CALL_QUEUED;
     list_node_init(&c->node);
     c->start = sim_now(a->sim);
+    c->trace_id = a->m->trace ? trace_arrival(a, c, inst) : 0;
     c->tries = 0;
     c->op = c->pending = c->tasks = 0;
     c->own_busy = false;

@@ -18,6 +18,7 @@
 
 #include <cJSON.h>
 
+#include "models/dburl.h"
 #include "models/metrics.h"
 #include "sim/json.h"
 #include "sim/xalloc.h"
@@ -1274,14 +1275,54 @@ static int load_network(struct net_config *n, const struct json_at *root, struct
 
 /* ---- the whole experiment ---- */
 
+/*
+ * *applied = doc with its database_url applied (models/dburl.h) and removed (so top_keys need
+ * not list it), or NULL when it has none; x keeps the URL redacted.  A point already applied by
+ * dburl_plan_apply is applied again to no effect.
+ */
+static int with_database_url(struct experiment *x, const struct cJSON *doc, struct cJSON **applied,
+                             struct err *e)
+{
+    struct json_at root, v;
+    char **paths = NULL;
+    size_t n = 0;
+    const char *url;
+    int r;
+
+    *applied = NULL;
+    json_root(doc, &root);
+    if (!json_is_object(&root) || !json_get(&root, "database_url", &v)) {
+        return 0;
+    }
+    *applied = json_dup(doc);
+    r = dburl_apply(*applied, &paths, &n, NULL, e);
+    for (size_t i = 0; i < n; i++) {
+        free(paths[i]);
+    }
+    free(paths);
+    json_root(*applied, &root);
+    if (r == 0 && json_get(&root, "database_url", &v) && json_string(&v, &url, e) == 0) {
+        x->database_url = xstrdup(url); /* already redacted by dburl_apply */
+        json_remove_key(*applied, "database_url");
+        return 0;
+    }
+    return -1;
+}
+
 int experiment_load(struct experiment *x, const struct cJSON *doc, const char *base_dir,
                     struct err *e)
 {
     struct json_at root;
+    struct cJSON *applied;
 
     memset(x, 0, sizeof *x);
     pg_config_default(&x->postgres);
-    json_root(doc, &root);
+    if (with_database_url(x, doc, &applied, e) != 0) {
+        json_free(applied);
+        experiment_fini(x);
+        return -1;
+    }
+    json_root(applied ? applied : doc, &root);
     if (json_expect_object(&root, e) != 0 || json_check_keys(&root, top_keys, e) != 0 ||
         load_run(x, &root, e) != 0 || load_precision(x, &root, e) != 0 ||
         load_length(x, &root, e) != 0 || load_app(&x->app, &root, base_dir, e) != 0 ||
@@ -1290,9 +1331,11 @@ int experiment_load(struct experiment *x, const struct cJSON *doc, const char *b
         load_pooler(&x->pooler, &root, e) != 0 ||
         load_postgres(&x->postgres, &root, base_dir, e) != 0 ||
         load_network(&x->net, &root, e) != 0) {
+        json_free(applied);
         experiment_fini(x);
         return -1;
     }
+    json_free(applied);
     return 0;
 }
 
@@ -1308,6 +1351,7 @@ void experiment_fini(struct experiment *x)
     dist_fini(&x->workload.think_time);
     dist_fini(&x->postgres.backend_start);
     free(x->name);
+    free(x->database_url);
     memset(x, 0, sizeof *x);
 }
 
@@ -1613,6 +1657,9 @@ struct cJSON *experiment_resolved(const struct experiment *x)
     cJSON *o = cJSON_CreateObject();
 
     cJSON_AddStringToObject(o, "name", x->name);
+    if (x->database_url) {
+        cJSON_AddStringToObject(o, "database_url", x->database_url); /* redacted */
+    }
     cJSON_AddNumberToObject(o, "seed", (double)x->seed);
     cJSON_AddNumberToObject(o, "replications", x->replications);
     add_dur(o, "warmup", x->warmup);

@@ -150,7 +150,8 @@ struct precision_config {
 };
 
 struct experiment {
-    char *name; /* as written (owned) */
+    char *name;         /* as written (owned) */
+    char *database_url; /* its password as "***"; NULL when none (owned) */
     uint64_t seed;
     uint32_t replications;
     sim_time warmup;   /* ns */
@@ -167,8 +168,9 @@ struct experiment {
 
 /*
  * Read a resolved document (borrowed) into x.  Relative file names are
- * resolved against base_dir.  Returns 0, or -1 with e set (JSON path and
- * message); x is then already released.
+ * resolved against base_dir.  A "database_url" is applied first
+ * (models/dburl.h), below every key of the document.  Returns 0, or -1 with
+ * e set (JSON path and message); x is then already released.
  */
 int experiment_load(struct experiment *x, const struct cJSON *doc, const char *base_dir,
                     struct err *e);

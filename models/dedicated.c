@@ -5,9 +5,11 @@
 #include "models/dedicated.h"
 
 #include <assert.h>
+#include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "models/trace.h"
 #include "sim/xalloc.h"
 
 int64_t ded_open(const struct dedicated *d)
@@ -37,6 +39,22 @@ static void conn_set_state(struct dedicated *d, struct ded_conn *c, enum ded_con
     list_push_tail(state_list(d, to), &c->node);
 }
 
+static void trace_checkout_end(struct dedicated *d, const struct pool_request *co,
+                               const struct ded_conn *c, enum errkind err, sim_time wait_ns)
+{
+    sim_time now = sim_now(d->sim);
+
+    if (c) {
+        trace_emit(d->m->trace, co->trace_id, now, TRACE_POOL_WAIT,
+                   "dedicated: got connection %" PRIu64 " after %.9g ms", c->base.serial,
+                   sim_time_to_ms(wait_ns));
+    } else {
+        trace_emit(d->m->trace, co->trace_id, now, TRACE_POOL_WAIT,
+                   "dedicated: failed after %.9g ms: %s", sim_time_to_ms(wait_ns),
+                   errkind_name(err));
+    }
+}
+
 /* The checkout ends: record its wait, then tell the requester. */
 static void finish(struct dedicated *d, struct pool_request *co, struct ded_conn *c,
                    enum errkind err)
@@ -46,6 +64,12 @@ static void finish(struct dedicated *d, struct pool_request *co, struct ded_conn
     co->opening = NULL;
     stat_acc_add(&d->m->pool_wait, (double)wait_ns);
     hist_add(d->m->h[SER_POOL_WAIT], wait_ns);
+    if (c) {
+        c->link.trace_id = co->trace_id; /* it serves co's request now */
+    }
+    if (trace_is_on(co->trace_id)) {
+        trace_checkout_end(d, co, c, err, wait_ns);
+    }
     co->granted(co, c ? &c->base : NULL, err);
 }
 
@@ -58,6 +82,12 @@ static void open_for(struct dedicated *d, struct ded_conn *c, struct pool_reques
     co->opening = c;
     conn_set_state(d, c, DED_CONNECTING);
     link_init(&c->link, d->sim, d->up, d->rtt, d->handshake_rtts, on_conn_down, c);
+    c->link.trace_id = co->trace_id;
+    if (trace_is_on(co->trace_id)) {
+        trace_emit(d->m->trace, co->trace_id, sim_now(d->sim), TRACE_CONNECT,
+                   "dedicated: opens connection %" PRIu64 " of user %" PRIu64, c->base.serial,
+                   c->owner);
+    }
     link_send_up(&c->link, LINK_CONNECT, NULL);
 }
 
@@ -153,6 +183,12 @@ void ded_checkout(struct dedicated *d, struct pool_request *co, pool_granted_fn 
     co->granted = granted;
     list_node_init(&co->node);
     sim_event_init(&co->timer, NULL, co); /* never scheduled: nothing times out */
+    if (trace_is_on(co->trace_id)) {
+        trace_emit(d->m->trace, co->trace_id, co->start, TRACE_POOL_WAIT,
+                   "dedicated: checkout of user %" PRIu64 "'s connection %" PRIu64
+                   "; %zu of its calls waiting ahead",
+                   co->user, c->base.serial, list_count(&c->waiters) + (c->state == DED_BUSY));
+    }
     list_push_tail(&c->waiters, &co->node);
     serve(d, c);
 }
@@ -165,9 +201,21 @@ void ded_query(struct ded_conn *c, const struct stmt *s, pool_result_fn *on_resu
     link_send_up(&c->link, LINK_QUERY, s);
 }
 
+static void trace_release(const struct ded_conn *c, const char *how)
+{
+    struct dedicated *d = c->pool;
+
+    if (trace_is_on(c->link.trace_id)) {
+        trace_emit(d->m->trace, c->link.trace_id, sim_now(d->sim), TRACE_RELEASE,
+                   "dedicated: connection %" PRIu64 " %s", c->base.serial, how);
+    }
+}
+
 void ded_release(struct ded_conn *c)
 {
     assert(c->state == DED_BUSY);
+    trace_release(c, "back to its user");
+    c->link.trace_id = 0;
     c->on_result = NULL;
     c->user = NULL;
     conn_set_state(c->pool, c, DED_IDLE);
@@ -177,6 +225,7 @@ void ded_release(struct ded_conn *c)
 void ded_discard(struct ded_conn *c)
 {
     assert(c->state == DED_BUSY);
+    trace_release(c, "closed (broken)");
     link_close(&c->link);
     conn_lost(c->pool, c);
     serve(c->pool, c);

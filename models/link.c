@@ -57,6 +57,7 @@ void link_init(struct link *l, struct sim *sim, const struct upstream *up, sim_t
     l->handshake_extra = (sim_time)(handshake_rtts - 1) * rtt;
     l->on_down = on_down_fn;
     l->owner = owner;
+    l->trace_id = 0;
     l->peer = NULL;
     l->stmt.server_ns = 0;
     l->stmt.in_tx_after = false;

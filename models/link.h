@@ -95,6 +95,7 @@ struct link {
     sim_time handshake_extra;  /* (handshake_rtts - 1) * rtt: added to the CONNECT's way out */
     link_down_fn *on_down;     /* client side's handler */
     void *owner;               /* client-side object (borrowed) */
+    uint64_t trace_id;         /* the traced request it serves now (trace.h); 0 = none */
     /* server side */
     void *peer; /* the server's state of this connection; NULL when none */
     /* the messages in flight */

@@ -19,6 +19,8 @@
 #include "sim/simtime.h"
 #include "sim/stats.h"
 
+struct trace;
+
 /* Histogram series, in histograms.csv order. */
 enum metrics_series {
     SER_REQUESTS,
@@ -49,6 +51,7 @@ struct metrics {
     struct stat_level client_conns; /* client connections at the pooler (or backends, direct) */
     struct stat_level db_active;    /* statements running at PostgreSQL */
     struct stat_level instances;    /* app instances warm: starting or ready, not frozen */
+    struct trace *trace;            /* sampled requests' stages (borrowed); NULL = off */
 };
 
 /* The metric columns and the histogram series names. */

@@ -24,6 +24,9 @@
 #include "models/pgbouncer.h"
 
 #include <assert.h>
+#include <inttypes.h>
+
+#include "models/trace.h"
 
 static const struct upstream_ops pgb_ops;
 
@@ -168,6 +171,26 @@ static bool may_launch(const struct pgb *p)
 
 static void on_server_down(struct link *l, enum link_msg msg, enum errkind err);
 
+/* The trace id of a client connection (a foreign client has none). */
+static uint64_t client_trace_id(const struct pgb_client *c)
+{
+    return c->link ? c->link->trace_id : 0;
+}
+
+/* A new server's login is in the trace of the newest waiting client, whose wait made it. */
+static void trace_launch(struct pgb *p, struct pgb_server *s)
+{
+    struct list_node *n = list_last(&p->cl_waiting);
+    uint64_t id = n ? client_trace_id(container_of(n, struct pgb_client, node)) : 0;
+
+    s->link.trace_id = id;
+    if (trace_is_on(id)) {
+        trace_emit(p->m->trace, id, sim_now(p->sim), TRACE_CONNECT,
+                   "pgbouncer: opens server %" PRIu64 " (%zu clients waiting)", s->serial,
+                   list_count(&p->cl_waiting));
+    }
+}
+
 /* Open one more server connection if the pool may grow. */
 static void try_launch(struct pgb *p)
 {
@@ -178,6 +201,7 @@ static void try_launch(struct pgb *p)
     }
     s = slab_alloc(&p->servers);
     s->p = p;
+    s->serial = ++p->opened;
     s->client = NULL;
     s->ready = false;
     s->state = PGB_SV_LOGIN;
@@ -187,6 +211,9 @@ static void try_launch(struct pgb *p)
     list_push_tail(&p->sv_login, &s->node);
     stat_level_add(&p->m->server_conns, s->connect_at, 1);
     link_init(&s->link, p->sim, p->db, p->db_rtt, p->handshake_rtts, on_server_down, s);
+    if (p->m->trace) {
+        trace_launch(p, s);
+    }
     link_send_up(&s->link, LINK_CONNECT, NULL);
 }
 
@@ -211,6 +238,7 @@ static void forward(struct pgb *p, struct pgb_client *c, struct pgb_server *s)
 {
     s->ready = false;
     s->link.stmt = c->link->stmt;
+    s->link.trace_id = c->link->trace_id;
     if (tracking(p)) {
         p->tracked -= prep_map_size(&s->prepared);
         prep_track(&c->stmts, &s->prepared, (size_t)p->cfg->max_prepared_statements, &s->link.stmt);
@@ -234,6 +262,11 @@ static void link_pair(struct pgb *p, struct pgb_client *c, struct pgb_server *s)
     stat_acc_add(&p->m->pooler_wait, (double)wait_ns);
     hist_add(p->m->h[SER_POOLER_WAIT], wait_ns);
     p->m->pooler_waited += wait_ns > 0;
+    if (trace_is_on(c->link->trace_id)) {
+        trace_emit(p->m->trace, c->link->trace_id, sim_now(p->sim), TRACE_POOLER_WAIT,
+                   "pgbouncer: server %" PRIu64 " linked after %.9g ms", s->serial,
+                   sim_time_to_ms(wait_ns));
+    }
     forward(p, c, s);
 }
 
@@ -255,6 +288,12 @@ static void release_server(struct pgb *p, struct pgb_server *s)
     struct pgb_client *c = s->client;
     struct stmt reset = {.deallocate_all = true}; /* server_reset_query: DISCARD ALL */
 
+    if (trace_is_on(client_trace_id(c))) {
+        trace_emit(p->m->trace, client_trace_id(c), sim_now(p->sim), TRACE_RELEASE,
+                   "pgbouncer: server %" PRIu64 " released after %.9g ms linked", s->serial,
+                   sim_time_to_ms(sim_now(p->sim) - s->linked_at));
+    }
+    s->link.trace_id = 0;
     c->server = NULL;
     s->client = NULL;
     cl_set_state(p, c, PGB_CL_ACTIVE);
@@ -330,6 +369,21 @@ static void on_fatal(struct sim *sim, struct sim_event *ev)
     assert(pgb_check(p));
 }
 
+/* PgBouncer closes c: a waiting client gives up its wait; a linked one loses its server. */
+static void trace_disconnect(struct pgb *p, const struct pgb_client *c, enum errkind err)
+{
+    sim_time now = sim_now(p->sim);
+
+    if (c->state == PGB_CL_WAITING) {
+        trace_emit(p->m->trace, c->link->trace_id, now, TRACE_POOLER_WAIT,
+                   "pgbouncer: closes the client after %.9g ms waiting: %s",
+                   sim_time_to_ms(now - c->wait_start), errkind_name(err));
+        return;
+    }
+    trace_emit(p->m->trace, c->link->trace_id, now, TRACE_RELEASE,
+               "pgbouncer: closes the client: %s", errkind_name(err));
+}
+
 /*
  * PgBouncer closes client c with a FATAL error.  The client is forgotten
  * before the message leaves: a zero-length hop delivers it at once, and the
@@ -339,6 +393,9 @@ static void disconnect_client(struct pgb *p, struct pgb_client *c, enum errkind 
 {
     struct link *l = c->link;
 
+    if (trace_is_on(client_trace_id(c))) {
+        trace_disconnect(p, c, err);
+    }
     if (l && sim_event_is_pending(&l->ev_down)) {
         close_behind(p, c, err);
         return;
@@ -460,6 +517,11 @@ static struct pgb_client *client_new(struct pgb *p, struct link *l)
 /* A login: refused at once beyond max_client_conn, or while logins fail (check_fast_fail). */
 static void client_connect(struct pgb *p, struct link *l)
 {
+    if (trace_is_on(l->trace_id)) {
+        trace_emit(p->m->trace, l->trace_id, sim_now(p->sim), TRACE_CONNECT,
+                   "pgbouncer: client login; %" PRId64 " of %" PRId64 " clients", pgb_clients(p),
+                   p->cfg->max_client_conn);
+    }
     if (pgb_clients(p) >= p->cfg->max_client_conn) {
         link_send_down(l, LINK_FATAL, ERRK_MAX_CLIENT_CONN);
         return;
@@ -490,6 +552,12 @@ static void client_query(struct pgb *p, struct pgb_client *c)
         try_launch(p);
         disconnect_client(p, c, ERRK_SERVER_LOGIN_RETRY);
     } else {
+        if (trace_is_on(client_trace_id(c))) {
+            trace_emit(p->m->trace, c->link->trace_id, c->wait_start, TRACE_POOLER_WAIT,
+                       "pgbouncer: no idle server; %zu of %" PRId64
+                       " servers open; %zu waiting ahead",
+                       (size_t)pgb_servers(p), pgb_server_cap(p->cfg), list_count(&p->cl_waiting));
+        }
         cl_set_state(p, c, PGB_CL_WAITING);
     }
 }
@@ -677,6 +745,7 @@ void pgb_init(struct pgb *p, struct sim *sim, const struct pgb_config *cfg, stru
     p->login_failed = false;
     p->last_connect_at = 0;
     p->tracked = 0;
+    p->opened = 0;
     slab_init(&p->clients, sizeof(struct pgb_client));
     slab_init(&p->servers, sizeof(struct pgb_server));
     list_init(&p->cl_active);

@@ -99,6 +99,7 @@ struct pgb_client {
 struct pgb_server {
     struct pgb *p;    /* owner (borrowed) */
     struct link link; /* the connection to PostgreSQL (owned) */
+    uint64_t serial;  /* 1, 2, ... in the order the pool opened them: its name in traces */
     enum pgb_sv_state state;
     struct list_node node;     /* in the list of its state */
     struct pgb_client *client; /* linked client, or NULL */
@@ -126,6 +127,7 @@ struct pgb {
     struct sim_event janitor;     /* every PGB_JANITOR_PERIOD_NS */
     struct sim_event login_retry; /* end of the server_login_retry pause */
     size_t tracked;               /* tracking: statements prepared on all servers */
+    uint64_t opened;              /* server connections opened so far: the last serial */
 };
 
 void pgb_config_default(struct pgb_config *cfg);

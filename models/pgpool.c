@@ -12,6 +12,9 @@
 #include "models/pgpool.h"
 
 #include <assert.h>
+#include <inttypes.h>
+
+#include "models/trace.h"
 
 void pgpool_config_default(struct pgpool_config *cfg)
 {
@@ -65,6 +68,22 @@ static void conn_destroy(struct pgpool *pool, struct pgpool_conn *c)
     slab_free(&pool->conns, c);
 }
 
+static void trace_checkout_end(struct pgpool *pool, const struct pool_request *co,
+                               struct pgpool_conn *c, enum errkind err, sim_time wait_ns)
+{
+    sim_time now = sim_now(pool->sim);
+
+    if (c) {
+        trace_emit(pool->m->trace, co->trace_id, now, TRACE_POOL_WAIT,
+                   "pg-pool: got client %" PRIu64 " after %.9g ms", c->base.serial,
+                   sim_time_to_ms(wait_ns));
+    } else {
+        trace_emit(pool->m->trace, co->trace_id, now, TRACE_POOL_WAIT,
+                   "pg-pool: gave up after %.9g ms: %s", sim_time_to_ms(wait_ns),
+                   errkind_name(err));
+    }
+}
+
 /* The checkout ends: record its wait, then tell the requester. */
 static void finish(struct pgpool *pool, struct pool_request *co, struct pgpool_conn *c,
                    enum errkind err)
@@ -75,6 +94,9 @@ static void finish(struct pgpool *pool, struct pool_request *co, struct pgpool_c
     co->opening = NULL;
     stat_acc_add(&pool->m->pool_wait, (double)wait_ns);
     hist_add(pool->m->h[SER_POOL_WAIT], wait_ns);
+    if (trace_is_on(co->trace_id)) {
+        trace_checkout_end(pool, co, c, err, wait_ns);
+    }
     co->granted(co, c ? &c->base : NULL, err);
 }
 
@@ -83,6 +105,7 @@ static void grant(struct pgpool *pool, struct pool_request *co, struct pgpool_co
     conn_set_state(pool, c, PGPOOL_BUSY);
     c->co = NULL;
     c->failed = false;
+    c->link.trace_id = co->trace_id; /* it serves co's request now */
     finish(pool, co, c, ERRK_NONE);
 }
 
@@ -150,6 +173,7 @@ static void on_idle_timeout(struct sim *sim, struct sim_event *ev)
 /* _release: back to the idle clients (idle timer armed), then serve the queue. */
 static void make_idle(struct pgpool *pool, struct pgpool_conn *c)
 {
+    c->link.trace_id = 0;
     c->on_result = NULL;
     c->user = NULL;
     conn_set_state(pool, c, PGPOOL_IDLE);
@@ -223,6 +247,11 @@ static void new_client(struct pgpool *pool, struct pool_request *co)
     sim_event_init(&c->connect_timer, on_connect_timeout, c);
     sim_event_init(&c->idle_timer, on_idle_timeout, c);
     link_init(&c->link, pool->sim, pool->up, pool->rtt, pool->handshake_rtts, on_conn_down, c);
+    c->link.trace_id = co->trace_id;
+    if (trace_is_on(co->trace_id)) {
+        trace_emit(pool->m->trace, co->trace_id, sim_now(pool->sim), TRACE_CONNECT,
+                   "pg-pool: opens client %" PRIu64, c->base.serial);
+    }
     if (pool->cfg->connection_timeout > 0) {
         sim_schedule_in(pool->sim, &c->connect_timer, pool->cfg->connection_timeout);
     }
@@ -253,6 +282,13 @@ void pgpool_checkout(struct pgpool *pool, struct pool_request *co, pool_granted_
     co->granted = granted;
     list_node_init(&co->node);
     sim_event_init(&co->timer, on_queue_timeout, co);
+    if (trace_is_on(co->trace_id)) {
+        trace_emit(pool->m->trace, co->trace_id, co->start, TRACE_POOL_WAIT,
+                   "pg-pool: checkout; %" PRId64 " of %" PRId64
+                   " clients open; %zu idle; %zu waiting ahead",
+                   pgpool_open(pool), pool->cfg->max, list_count(&pool->idle),
+                   list_count(&pool->waiters));
+    }
     if (!is_full(pool) && list_is_empty(&pool->idle)) {
         new_client(pool, co);
         return;
@@ -275,9 +311,20 @@ void pgpool_query(struct pgpool_conn *c, const struct stmt *s, pool_result_fn *o
     link_send_up(&c->link, LINK_QUERY, s);
 }
 
+static void trace_release(const struct pgpool_conn *c, const char *how)
+{
+    struct pgpool *pool = c->pool;
+
+    if (trace_is_on(c->link.trace_id)) {
+        trace_emit(pool->m->trace, c->link.trace_id, sim_now(pool->sim), TRACE_RELEASE,
+                   "pg-pool: client %" PRIu64 " %s", c->base.serial, how);
+    }
+}
+
 void pgpool_release(struct pgpool_conn *c)
 {
     assert(c->state == PGPOOL_BUSY);
+    trace_release(c, c->failed ? "released with an error: closed" : "back to the pool");
     if (c->failed) {
         remove_client(c->pool, c); /* client.release(err) */
         return;
@@ -288,6 +335,7 @@ void pgpool_release(struct pgpool_conn *c)
 void pgpool_discard(struct pgpool_conn *c)
 {
     assert(c->state == PGPOOL_BUSY);
+    trace_release(c, "closed (broken)");
     remove_client(c->pool, c);
 }
 

@@ -32,12 +32,13 @@ typedef void pool_result_fn(void *user, enum link_msg m, enum errkind err);
 
 /*
  * One checkout request, embedded in the requester.  The requester sets
- * user (the key of dedicated connections; other kinds ignore it), max_wait
+ * user (the key of dedicated connections; other kinds ignore it), trace_id, max_wait
  * and max_wait_err (0 and ERRK_NONE for none); the pool owns the other
  * fields while the request is pending.
  */
 struct pool_request {
     uint64_t user;             /* requester's user (closed workload index) */
+    uint64_t trace_id;         /* the traced request it serves (trace.h); 0 = none */
     void *pool;                /* the pool asked (borrowed) */
     struct list_node node;     /* in the pool's waiters */
     struct sim_event timer;    /* the acquire timeout: the pool's, or max_wait if shorter */

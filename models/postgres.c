@@ -61,9 +61,11 @@
 #include "models/postgres.h"
 
 #include <assert.h>
+#include <inttypes.h>
 #include <math.h>
 #include <stdlib.h>
 
+#include "models/trace.h"
 #include "sim/rng.h"
 #include "sim/xalloc.h"
 
@@ -364,9 +366,22 @@ static void ps_leave(struct pg *pg, struct pg_backend *b)
 
 /* ---- statements ---- */
 
+/* A statement of a traced request ended (err: ERRK_NONE, or 57014). */
+static void trace_stmt_end(struct pg *pg, const struct pg_backend *b, enum errkind err)
+{
+    sim_time now = sim_now(pg->sim);
+
+    trace_emit(pg->m->trace, b->link->trace_id, now, TRACE_STATEMENT, "postgres: %s after %.9g ms",
+               err == ERRK_NONE ? "done" : errkind_name(err),
+               sim_time_to_ms(now - b->active_since));
+}
+
 /* The statement ends well: the backend is idle, the client gets the result. */
 static void stmt_done(struct pg *pg, struct pg_backend *b)
 {
+    if (trace_is_on(b->link->trace_id)) {
+        trace_stmt_end(pg, b, ERRK_NONE);
+    }
     be_set_state(pg, b, PG_BE_IDLE);
     if (!b->link->stmt.in_tx_after) {
         pg->m->tx_done++;
@@ -377,6 +392,9 @@ static void stmt_done(struct pg *pg, struct pg_backend *b)
 /* statement_timeout: cancelled, the transaction aborted, the backend idle and connected. */
 static void stmt_cancel(struct pg *pg, struct pg_backend *b)
 {
+    if (trace_is_on(b->link->trace_id)) {
+        trace_stmt_end(pg, b, ERRK_57014);
+    }
     be_set_state(pg, b, PG_BE_IDLE);
     b->link->stmt.in_tx_after = false;
     link_send_down(b->link, LINK_RESULT, ERRK_57014);
@@ -545,6 +563,44 @@ static enum errkind names_apply(struct pg *pg, struct pg_backend *b, const struc
     return ERRK_NONE;
 }
 
+static const char *stmt_kind_name(enum stmt_kind k)
+{
+    switch (k) {
+    case STMT_SIMPLE:
+        return "a statement";
+    case STMT_PARSE:
+        return "a Parse";
+    case STMT_DESCRIBE:
+        return "a Describe";
+    case STMT_EXECUTE:
+        return "an Execute";
+    }
+    return "?";
+}
+
+/* A statement of a traced request arrives at its backend: refused, answered at once, or run. */
+static void trace_stmt_start(struct pg *pg, const struct pg_backend *b, enum errkind err)
+{
+    const struct stmt *s = &b->link->stmt;
+    uint64_t id = b->link->trace_id;
+    sim_time now = sim_now(pg->sim);
+    const char *named = s->deallocate_all ? " (after DEALLOCATE ALL)" : "";
+
+    if (err != ERRK_NONE) {
+        trace_emit(pg->m->trace, id, now, TRACE_STATEMENT, "postgres: refuses %s%s: %s",
+                   stmt_kind_name(s->kind), named, errkind_name(err));
+    } else if (s->kind == STMT_PARSE || s->kind == STMT_DESCRIBE) {
+        trace_emit(pg->m->trace, id, now, TRACE_STATEMENT, "postgres: answers %s at once%s",
+                   stmt_kind_name(s->kind), named);
+    } else {
+        trace_emit(pg->m->trace, id, now, TRACE_STATEMENT,
+                   "postgres: starts %s%s; %.9g ms of server time; %" PRId64
+                   " running before it; %" PRId64 " cores (0 = unlimited)",
+                   stmt_kind_name(s->kind), named, sim_time_to_ms(s->server_ns), pg_running(pg),
+                   pg->cfg->cores);
+    }
+}
+
 /*
  * A QUERY arrives.  A name error answers at once and aborts the transaction
  * it was in (as stmt_cancel does); a Parse or a Describe runs nothing and
@@ -557,6 +613,9 @@ static void on_query(struct pg *pg, struct pg_backend *b)
 
     assert(b->state == PG_BE_IDLE);
     err = names_apply(pg, b, s);
+    if (trace_is_on(b->link->trace_id)) {
+        trace_stmt_start(pg, b, err);
+    }
     if (err != ERRK_NONE) {
         s->in_tx_after = false;
         link_send_down(b->link, LINK_RESULT, err);
@@ -582,6 +641,12 @@ static void do_connect(struct pg *pg, struct link *l)
 {
     struct pg_backend *b;
 
+    if (trace_is_on(l->trace_id)) {
+        trace_emit(pg->m->trace, l->trace_id, sim_now(pg->sim), TRACE_CONNECT,
+                   "postgres: login; %" PRId64 " of %" PRId64 " usable slots in use%s",
+                   pg_backends(pg), pg_usable_slots(pg->cfg),
+                   pg_backends(pg) >= pg_usable_slots(pg->cfg) ? ": refused (53300)" : "");
+    }
     if (pg_backends(pg) >= pg_usable_slots(pg->cfg)) {
         link_send_down(l, LINK_FATAL, ERRK_53300);
         return;

@@ -8,6 +8,9 @@
 #include "models/prisma.h"
 
 #include <assert.h>
+#include <inttypes.h>
+
+#include "models/trace.h"
 
 void prisma_config_default(struct prisma_config *cfg, int64_t app_cores)
 {
@@ -124,6 +127,22 @@ static void permit_release(struct prisma *pool)
     }
 }
 
+static void trace_checkout_end(struct prisma *pool, const struct pool_request *co,
+                               struct prisma_conn *c, enum errkind err, sim_time wait_ns)
+{
+    sim_time now = sim_now(pool->sim);
+
+    if (c) {
+        trace_emit(pool->m->trace, co->trace_id, now, TRACE_POOL_WAIT,
+                   "prisma-v6: got connection %" PRIu64 " after %.9g ms", c->base.serial,
+                   sim_time_to_ms(wait_ns));
+    } else {
+        trace_emit(pool->m->trace, co->trace_id, now, TRACE_POOL_WAIT,
+                   "prisma-v6: gave up after %.9g ms: %s", sim_time_to_ms(wait_ns),
+                   errkind_name(err));
+    }
+}
+
 /* The checkout ends: record its wait, then tell the requester. */
 static void finish(struct prisma *pool, struct pool_request *co, struct prisma_conn *c,
                    enum errkind err)
@@ -134,6 +153,9 @@ static void finish(struct prisma *pool, struct pool_request *co, struct prisma_c
     co->opening = NULL;
     stat_acc_add(&pool->m->pool_wait, (double)wait_ns);
     hist_add(pool->m->h[SER_POOL_WAIT], wait_ns);
+    if (trace_is_on(co->trace_id)) {
+        trace_checkout_end(pool, co, c, err, wait_ns);
+    }
     co->granted(co, c ? &c->base : NULL, err);
 }
 
@@ -141,6 +163,7 @@ static void grant(struct prisma *pool, struct pool_request *co, struct prisma_co
 {
     conn_set_state(pool, c, PRISMA_BUSY);
     c->co = NULL;
+    c->link.trace_id = co->trace_id; /* it serves co's request now */
     finish(pool, co, c, ERRK_NONE);
 }
 
@@ -247,6 +270,11 @@ static void open_new(struct prisma *pool, struct pool_request *co)
     sim_event_init(&c->connect_timer, on_connect_timeout, c);
     sim_event_init(&c->socket_timer, on_socket_timeout, c);
     link_init(&c->link, pool->sim, pool->up, pool->rtt, pool->handshake_rtts, on_conn_down, c);
+    c->link.trace_id = co->trace_id;
+    if (trace_is_on(co->trace_id)) {
+        trace_emit(pool->m->trace, co->trace_id, sim_now(pool->sim), TRACE_CONNECT,
+                   "prisma-v6: opens connection %" PRIu64, c->base.serial);
+    }
     if (pool->cfg->connect_timeout > 0) {
         sim_schedule_in(pool->sim, &c->connect_timer, pool->cfg->connect_timeout);
     }
@@ -305,6 +333,12 @@ void prisma_checkout(struct prisma *pool, struct pool_request *co, pool_granted_
     if (limit > 0) {
         sim_schedule_in(pool->sim, &co->timer, limit);
     }
+    if (trace_is_on(co->trace_id)) {
+        trace_emit(pool->m->trace, co->trace_id, co->start, TRACE_POOL_WAIT,
+                   "prisma-v6: checkout; %" PRId64 " of %" PRId64
+                   " connections in use; %zu waiting ahead",
+                   pool->permits, pool->cfg->connection_limit, list_count(&pool->waiters));
+    }
     if (pool->permits < pool->cfg->connection_limit) {
         acquire(pool, co);
     } else {
@@ -351,6 +385,11 @@ void prisma_release(struct prisma_conn *c)
     struct prisma *pool = c->pool;
 
     assert(c->state == PRISMA_BUSY && !c->parsing);
+    if (trace_is_on(c->link.trace_id)) {
+        trace_emit(pool->m->trace, c->link.trace_id, sim_now(pool->sim), TRACE_RELEASE,
+                   "prisma-v6: connection %" PRIu64 " back to the pool", c->base.serial);
+    }
+    c->link.trace_id = 0;
     c->idle_since = sim_now(pool->sim);
     c->on_result = NULL;
     conn_set_state(pool, c, PRISMA_IDLE);
@@ -363,6 +402,10 @@ void prisma_discard(struct prisma_conn *c)
     struct prisma *pool = c->pool;
 
     assert(c->state == PRISMA_BUSY);
+    if (trace_is_on(c->link.trace_id)) {
+        trace_emit(pool->m->trace, c->link.trace_id, sim_now(pool->sim), TRACE_RELEASE,
+                   "prisma-v6: connection %" PRIu64 " closed (broken)", c->base.serial);
+    }
     link_close(&c->link);
     conn_destroy(pool, c);
     permit_release(pool);

@@ -32,6 +32,7 @@ void scn_init(struct scenario *s, const struct experiment *x, uint32_t rep, stru
     }
     s->x = x;
     s->with_workload = with_workload;
+    s->trace = NULL;
     s->sim = sim_new();
     metrics_init(&s->m, h);
     s->m.has_pooler = !direct;
@@ -80,6 +81,18 @@ void scn_fini(struct scenario *s)
     app_fini(&s->app);
     pg_fini(&s->pg);
     sim_free(s->sim);
+    if (s->trace) {
+        trace_fini(s->trace);
+        free(s->trace);
+    }
+}
+
+void scn_trace(struct scenario *s, uint64_t limit, sim_time from)
+{
+    assert(s->trace == NULL && limit > 0);
+    s->trace = xmalloc(sizeof *s->trace);
+    trace_init(s->trace, limit, from);
+    s->m.trace = s->trace;
 }
 
 bool scn_check(const struct scenario *s)
@@ -134,8 +147,16 @@ static bool run_phases(struct scenario *s, const struct experiment *x)
     return !sim_is_stalled(s->sim);
 }
 
-int scn_run_checked(const struct experiment *x, uint32_t rep, double *metrics, struct hist *hists,
-                    uint64_t *events, struct err *e)
+/* Where a traced replication's rows go: ntrace requests, rows prefixed with prefix. */
+struct trace_out {
+    uint64_t ntrace;
+    const char *prefix;
+    struct out_buf *rows;
+};
+
+/* One replication; with tout, also its trace rows (an untraced run when tout is NULL). */
+static int run_rep(const struct experiment *x, uint32_t rep, double *metrics, struct hist *hists,
+                   const struct trace_out *tout, uint64_t *events, struct err *e)
 {
     struct scenario s;
     char at[DIST_DURATION_MAX];
@@ -145,8 +166,14 @@ int scn_run_checked(const struct experiment *x, uint32_t rep, double *metrics, s
 #ifdef POOLSIM_PARANOID
     scn_paranoid(&s);
 #endif
+    if (tout) {
+        scn_trace(&s, tout->ntrace, x->warmup);
+    }
     ok = run_phases(&s, x);
     *events = sim_events_fired(s.sim);
+    if (ok && tout) {
+        trace_rows(s.trace, sim_now(s.sim), tout->prefix, tout->rows);
+    }
     if (ok) {
         s.m.events = *events;
         metrics_values(&s.m, sim_now(s.sim), metrics);
@@ -160,6 +187,12 @@ int scn_run_checked(const struct experiment *x, uint32_t rep, double *metrics, s
     }
     scn_fini(&s);
     return ok ? 0 : -1;
+}
+
+int scn_run_checked(const struct experiment *x, uint32_t rep, double *metrics, struct hist *hists,
+                    uint64_t *events, struct err *e)
+{
+    return run_rep(x, rep, metrics, hists, NULL, events, e);
 }
 
 uint64_t scn_run(const struct experiment *x, uint32_t rep, double *metrics, struct hist *hists)
@@ -229,6 +262,15 @@ static int run(const void *cfg, uint32_t rep, double *metrics, struct hist *hist
     return scn_run_checked(cfg, rep, metrics, hists, &events, e);
 }
 
+static int run_traced(const void *cfg, uint32_t rep, uint64_t ntrace, const char *prefix,
+                      double *metrics, struct hist *hists, struct out_buf *rows, struct err *e)
+{
+    struct trace_out tout = {ntrace, prefix, rows};
+    uint64_t events;
+
+    return run_rep(cfg, rep, metrics, hists, &tout, &events, e);
+}
+
 void scn_model(struct runner_model *m)
 {
     m->metrics = metrics_columns(&m->nmetrics);
@@ -239,5 +281,7 @@ void scn_model(struct runner_model *m)
     m->point_seed = point_seed;
     m->point_resolved = point_resolved;
     m->run = run;
+    m->trace_columns = "request,endpoint,stage,t_ms,detail";
+    m->run_traced = run_traced;
     m->point_precision = point_precision;
 }

@@ -18,6 +18,7 @@
 #include "models/pgbouncer.h"
 #include "models/postgres.h"
 #include "models/supavisor.h"
+#include "models/trace.h"
 #include "models/workload.h"
 #include "sim/hist.h"
 #include "sim/runner.h"
@@ -33,6 +34,7 @@ struct scenario {
     struct app app;
     struct workload wl; /* used when with_workload */
     bool with_workload;
+    struct trace *trace; /* sampled requests' stages (owned); NULL = not traced */
 };
 
 /*
@@ -43,6 +45,12 @@ struct scenario {
 void scn_init(struct scenario *s, const struct experiment *x, uint32_t rep, struct hist *hists,
               bool with_workload);
 void scn_fini(struct scenario *s);
+
+/*
+ * Trace the first limit calls that arrive at or after from (trace.h); call
+ * before anything runs.  The trace is s->trace, freed by scn_fini.
+ */
+void scn_trace(struct scenario *s, uint64_t limit, sim_time from);
 
 /* True iff every model's invariant checker holds (PostgreSQL, the pooler, the app, the workload).
  */

@@ -16,6 +16,9 @@
 #include "models/supavisor.h"
 
 #include <assert.h>
+#include <inttypes.h>
+
+#include "models/trace.h"
 
 static const struct upstream_ops supa_ops;
 
@@ -43,6 +46,7 @@ static bool tracking(const struct supa *p)
 static void forward(struct supa *p, struct supa_client *c, struct supa_worker *w)
 {
     w->link.stmt = c->link->stmt;
+    w->link.trace_id = c->link->trace_id;
     if (tracking(p)) {
         prep_track(&c->stmts, &w->prepared, 0, &w->link.stmt);
     }
@@ -140,11 +144,13 @@ static struct supa_client *queue_head(struct supa *p)
 static void on_worker_down(struct link *l, enum link_msg msg, enum errkind err);
 static void on_dismiss(struct sim *sim, struct sim_event *ev);
 
-static void start_worker(struct supa *p, bool warm, bool foreign)
+/* Start a worker (its backend's login); trace_id: the request it is started for, or 0. */
+static void start_worker(struct supa *p, bool warm, bool foreign, uint64_t trace_id)
 {
     struct supa_worker *w = slab_alloc(&p->workers);
 
     w->p = p;
+    w->serial = ++p->started;
     w->client = NULL;
     w->warm = warm;
     w->foreign = foreign;
@@ -156,6 +162,12 @@ static void start_worker(struct supa *p, bool warm, bool foreign)
     sim_event_init(&w->dismiss, on_dismiss, w);
     stat_level_add(&p->m->server_conns, sim_now(p->sim), 1);
     link_init(&w->link, p->sim, p->db, p->db_rtt, p->handshake_rtts, on_worker_down, w);
+    w->link.trace_id = trace_id;
+    if (trace_is_on(trace_id)) {
+        trace_emit(p->m->trace, trace_id, sim_now(p->sim), TRACE_CONNECT,
+                   "supavisor: starts server %" PRIu64 "%s", w->serial,
+                   warm ? " (the warm one)" : "");
+    }
     link_send_up(&w->link, LINK_CONNECT, NULL);
 }
 
@@ -172,6 +184,17 @@ static void destroy_worker(struct supa *p, struct supa_worker *w)
     slab_free(&p->workers, w);
 }
 
+/* The trace id of the newest waiting client, whose wait makes the pool grow; 0 if none. */
+static uint64_t newest_waiter_trace_id(struct supa *p)
+{
+    struct list_node *n = p->m->trace ? list_last(&p->cl_checkout) : NULL;
+
+    if (p->m->trace && !n) {
+        n = list_last(&p->cl_waiting);
+    }
+    return n ? container_of(n, struct supa_client, node)->link->trace_id : 0;
+}
+
 /* Start workers for waiters that no starting worker will serve, within capacity. */
 static void grow(struct supa *p)
 {
@@ -179,7 +202,7 @@ static void grow(struct supa *p)
 
     while (waiting > list_count(&p->wk_login) &&
            supa_workers(p) + p->foreign_in_budget < supa_capacity(p->cfg)) {
-        start_worker(p, false, false);
+        start_worker(p, false, false, newest_waiter_trace_id(p));
     }
 }
 
@@ -192,6 +215,11 @@ static void give(struct supa *p, struct supa_client *c, struct supa_worker *w)
     stat_acc_add(&p->m->pooler_wait, (double)wait_ns);
     hist_add(p->m->h[SER_POOLER_WAIT], wait_ns);
     p->m->pooler_waited += wait_ns > 0;
+    if (trace_is_on(c->link->trace_id)) {
+        trace_emit(p->m->trace, c->link->trace_id, sim_now(p->sim), TRACE_POOLER_WAIT,
+                   "supavisor: server %" PRIu64 " checked out after %.9g ms", w->serial,
+                   sim_time_to_ms(wait_ns));
+    }
     sim_cancel(p->sim, &c->timeout);
     sim_cancel(p->sim, &w->dismiss);
     wk_set_state(p, w, SUPA_WK_BUSY);
@@ -223,6 +251,12 @@ static void unlink_client(struct supa *p, struct supa_client *c, bool closing)
 {
     struct supa_worker *w = c->worker;
 
+    if (trace_is_on(c->link->trace_id)) {
+        trace_emit(p->m->trace, c->link->trace_id, sim_now(p->sim), TRACE_RELEASE,
+                   "supavisor: server %" PRIu64 " released after %.9g ms%s", w->serial,
+                   sim_time_to_ms(sim_now(p->sim) - w->linked_at), closing ? " (client gone)" : "");
+    }
+    w->link.trace_id = 0;
     c->worker = NULL;
     w->client = NULL;
     cl_set_state(p, c, SUPA_CL_ACTIVE);
@@ -252,6 +286,14 @@ static void terminate(struct supa *p, struct supa_client *c, enum errkind err)
 {
     struct link *l = c->link;
 
+    if (trace_is_on(l->trace_id)) {
+        bool waiting = c->state == SUPA_CL_CHECKOUT || c->state == SUPA_CL_WAITING;
+
+        trace_emit(p->m->trace, l->trace_id, sim_now(p->sim),
+                   waiting ? TRACE_POOLER_WAIT : TRACE_RELEASE,
+                   "supavisor: closes the client%s: %s", waiting ? " after waiting" : "",
+                   errkind_name(err));
+    }
     destroy_client(p, c);
     link_send_down(l, LINK_FATAL, err);
 }
@@ -282,6 +324,13 @@ static void checkout(struct supa *p, struct supa_client *c, enum supa_cl_state w
     struct list_node *idle = list_first(&p->wk_idle);
 
     c->wait_start = sim_now(p->sim);
+    if (trace_is_on(c->link->trace_id) && !idle) {
+        trace_emit(p->m->trace, c->link->trace_id, c->wait_start, TRACE_POOLER_WAIT,
+                   "supavisor: no idle server; %" PRId64 " of %" PRId64 " servers in use (%" PRId64
+                   " by foreign clients); %zu waiting ahead",
+                   supa_workers(p) + p->foreign_in_budget, supa_capacity(p->cfg),
+                   p->foreign_in_budget, list_count(&p->cl_checkout) + list_count(&p->cl_waiting));
+    }
     cl_set_state(p, c, waiting);
     if (idle) {
         give(p, c, container_of(idle, struct supa_worker, node));
@@ -333,6 +382,10 @@ static void client_connect(struct supa *p, struct link *l)
     struct supa_client *c;
     bool session = p->cfg->pool_mode == SUPA_SESSION;
 
+    if (trace_is_on(l->trace_id)) {
+        trace_emit(p->m->trace, l->trace_id, sim_now(p->sim), TRACE_CONNECT,
+                   "supavisor: client login; %" PRId64 " clients", supa_clients(p));
+    }
     if (!session && supa_clients(p) >= p->cfg->max_clients) {
         link_send_down(l, LINK_FATAL, ERRK_EMAXCONN);
         return;
@@ -356,7 +409,7 @@ static void client_connect(struct supa *p, struct link *l)
     stat_level_add(&p->m->client_conns, sim_now(p->sim), 1);
     if (!p->warm_started) {
         p->warm_started = true;
-        start_worker(p, true, false);
+        start_worker(p, true, false, l->trace_id);
     }
     if (session) {
         checkout(p, c, SUPA_CL_CHECKOUT);
@@ -418,7 +471,7 @@ static void start_foreign(struct supa *p)
 
     p->foreign_in_budget = in_budget ? n : 0;
     for (int64_t i = 0; i < n; i++) {
-        start_worker(p, false, true);
+        start_worker(p, false, true, 0);
     }
 }
 
@@ -434,6 +487,7 @@ void supa_init(struct supa *p, struct sim *sim, const struct supa_config *cfg, s
     p->up.ops = &supa_ops;
     p->up.ctx = p;
     p->warm_started = false;
+    p->started = 0;
     slab_init(&p->clients, sizeof(struct supa_client));
     slab_init(&p->workers, sizeof(struct supa_worker));
     list_init(&p->cl_checkout);

@@ -84,6 +84,7 @@ struct supa_client {
 struct supa_worker {
     struct supa *p;   /* owner (borrowed) */
     struct link link; /* to PostgreSQL (owned) */
+    uint64_t serial;  /* 1, 2, ... in the order the pool started them: its name in traces */
     enum supa_wk_state state;
     struct list_node node;      /* in the list of its state */
     struct supa_client *client; /* holder, or NULL */
@@ -111,6 +112,7 @@ struct supa {
     struct list wk_foreign;    /* backends held by foreign session clients */
     int64_t foreign_in_budget; /* of those, how many count against this pool's capacity */
     bool warm_started;         /* the warm worker exists (from the first client on) */
+    uint64_t started;          /* workers started so far: the last serial */
 };
 
 void supa_config_default(struct supa_config *cfg);

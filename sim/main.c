@@ -20,11 +20,17 @@
 #include <gsl/gsl_errno.h>
 
 #include "models/config.h"
+#include "models/dburl.h"
+#include "models/explain.h"
 #include "models/scenario.h"
+#include "models/sizing.h"
 #include "sim/err.h"
 #include "sim/interrupt.h"
 #include "sim/json.h"
+#include "sim/merge.h"
+#include "sim/out.h"
 #include "sim/runner.h"
+#include "sim/size.h"
 #include "sim/sweep.h"
 #include "sim/xalloc.h"
 
@@ -38,11 +44,18 @@
 
 extern char **environ; /* libc's, for posix_spawnp */
 
-enum { EXIT_OK = 0, EXIT_INVALID = 1, EXIT_USAGE = 2 };
+enum { EXIT_OK = 0, EXIT_INVALID = 1, EXIT_USAGE = 2, EXIT_NONE = 3 };
 
 static const char usage_text[] =
-    "usage: poolsim run FILE [--out DIR] [--jobs N] [--set PATH=VALUE]... [--quiet]\n"
+    "usage: poolsim run FILE [--out DIR] [--jobs N] [--set PATH=VALUE]... [--trace N] [--quiet]\n"
+    "                        [--database-url-env NAME | --database-url URL]\n"
     "       poolsim plot DIR [--format png|svg|both] [--log] [--slo-p99 MS] [--points LIST]\n"
+    "       poolsim merge DIR... --out DIR   join the outputs of run --shard into one run's\n"
+    "       poolsim size FILE --slo OBJECTIVES --vary KEY[=LO..HI]... [--at PATH=VALUE]...\n"
+    "            [--max-replications N] [--out DIR] [--jobs N] [--set PATH=VALUE]... [--quiet]\n"
+    "            [--database-url-env NAME | --database-url URL]\n"
+    "       poolsim explain FILE [--point N|all] [--set PATH=VALUE]...\n"
+    "                        [--database-url-env NAME | --database-url URL]\n"
     "       poolsim --help | --version\n"
     "\n"
     "Simulate the experiment FILE (JSON, see experiments/README.md) and write\n"
@@ -53,7 +66,15 @@ static const char usage_text[] =
     "  --jobs N           worker threads (default: the number of cores)\n"
     "  --set PATH=VALUE   override a key, e.g. --set pooler.default_pool_size=30;\n"
     "                     VALUE is read as JSON, else as a string (repeatable)\n"
+    "  --trace N          also write trace.csv: the time of every stage of the first N\n"
+    "                     requests after the warm-up of each replication\n"
     "  --quiet            no progress on stderr\n"
+    "  --shard K/N        build every point, run those whose index mod N is K-1\n"
+    "  --database-url-env NAME\n"
+    "                     read database_url (a Prisma/libpq connection string) from the\n"
+    "                     environment variable NAME, e.g. DATABASE_URL (recommended)\n"
+    "  --database-url URL the same from the command line (visible to others in ps);\n"
+    "                     its password is never shown\n"
     "\n"
     "plot renders the figures that apply to the results in DIR into DIR/plots/\n"
     "with gnuplot (scripts from $POOLSIM_PLOTS, else ./plots, else the build's),\n"
@@ -63,30 +84,58 @@ static const char usage_text[] =
     "  --points LIST      cdf: the points to compare, e.g. 0,4,9 (default: a few\n"
     "                     spread over the run)\n"
     "\n"
-    "Exit status: 0 ok, 1 invalid experiment, 2 usage or I/O error, 130 interrupted.\n";
+    "explain prints a point's resolved configuration, each value with its source,\n"
+    "notes, and warnings for known pooling traps (point 0 and the warnings of every\n"
+    "point unless --point says which); warnings do not change the exit status.\n"
+    "\n"
+    "size finds, for each --vary key in turn (a pool size's default range is 1 to\n"
+    "the usable max_connections), the smallest value that meets every objective\n"
+    "(--slo: points.csv metrics with <, <=, > or >=) at the load set by --at,\n"
+    "then the highest load that configuration holds and the limit that breaks\n"
+    "first; a table on stdout, DIR/size.json (README.md, \"Sizing a pool\").\n"
+    "\n"
+    "Exit status: 0 ok, 1 invalid experiment, 2 usage or I/O error,\n"
+    "3 size found no configuration that meets the objectives, 130 interrupted.\n";
 
 struct cli {
     const char *file;
     const char *out;
     unsigned jobs;
+    uint64_t trace; /* --trace N; 0 = none */
     int quiet;
     struct sweep_set sets[MAX_SETS];
     size_t nsets;
+    unsigned shard_k, shard_n; /* --shard K/N; 0/0 = every point */
 };
 
 static int usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
-/* Print a usage error; returns the usage exit code. */
+/* Print a usage error, any connection string in it redacted; returns the usage exit code. */
 static int usage_error(const char *fmt, ...)
 {
+    char buf[2048];
+    char *shown;
     va_list ap;
 
-    fprintf(stderr, "poolsim: ");
     va_start(ap, fmt);
-    vfprintf(stderr, fmt, ap);
+    vsnprintf(buf, sizeof buf, fmt, ap);
     va_end(ap);
-    fprintf(stderr, " (see poolsim --help)\n");
+    shown = dburl_redact(buf);
+    fprintf(stderr, "poolsim: %s (see poolsim --help)\n", shown);
+    free(shown);
     return EXIT_USAGE;
+}
+
+/* err_print with every connection string in the message redacted (DESIGN.md §4). */
+static void print_error(const struct err *e)
+{
+    char buf[ERR_FILE_MAX + ERR_PATH_MAX + ERR_MSG_MAX + 32];
+    char *shown;
+
+    err_format(e, buf, sizeof buf);
+    shown = dburl_redact(buf);
+    fprintf(stderr, "poolsim: %s\n", shown);
+    free(shown);
 }
 
 static int parse_jobs(const char *s, unsigned *out)
@@ -120,9 +169,50 @@ static int parse_set(struct cli *c, char *arg)
     return 0;
 }
 
+/* --trace N: a whole number of requests from 1 to 10^7 (they are kept in memory). */
+static int parse_trace(const char *s, uint64_t *out)
+{
+    char *end;
+    long long v;
+
+    errno = 0;
+    v = strtoll(s, &end, 10);
+    if (errno || *end || end == s || v < 1 || v > 10000000) {
+        return usage_error("--trace needs a whole number from 1 to 10000000, got \"%s\"", s);
+    }
+    *out = (uint64_t)v;
+    return 0;
+}
+
 static int takes_value(const char *opt)
 {
-    return strcmp(opt, "--out") == 0 || strcmp(opt, "--jobs") == 0 || strcmp(opt, "--set") == 0;
+    return strcmp(opt, "--out") == 0 || strcmp(opt, "--jobs") == 0 || strcmp(opt, "--set") == 0 ||
+           strcmp(opt, "--shard") == 0 || strcmp(opt, "--trace") == 0 ||
+           strcmp(opt, "--database-url") == 0 || strcmp(opt, "--database-url-env") == 0;
+}
+
+/*
+ * --database-url URL and --database-url-env NAME act as --set database_url=URL.  The variable
+ * must be set and non-empty.
+ */
+static int parse_database_url(struct cli *c, const char *opt, const char *arg)
+{
+    const char *url = arg;
+
+    if (strcmp(opt, "--database-url-env") == 0) {
+        url = getenv(arg);
+        if (!url || !url[0]) {
+            return usage_error("environment variable \"%s\" (--database-url-env) is %s", arg,
+                               url ? "empty" : "not set");
+        }
+    }
+    if (c->nsets == MAX_SETS) {
+        return usage_error("too many --set options (at most %d)", MAX_SETS);
+    }
+    c->sets[c->nsets].path = "database_url";
+    c->sets[c->nsets].value = url;
+    c->nsets++;
+    return 0;
 }
 
 static int parse_run_args(struct cli *c, int argc, char **argv)
@@ -140,8 +230,22 @@ static int parse_run_args(struct cli *c, int argc, char **argv)
                 return usage_error("--jobs needs a whole number from 1 to 4096, got \"%s\"",
                                    argv[i]);
             }
+        } else if (strcmp(a, "--trace") == 0 && has_value) {
+            if (parse_trace(argv[++i], &c->trace) != 0) {
+                return EXIT_USAGE;
+            }
         } else if (strcmp(a, "--set") == 0 && has_value) {
             if (parse_set(c, argv[++i]) != 0) {
+                return EXIT_USAGE;
+            }
+        } else if (strcmp(a, "--shard") == 0 && has_value) {
+            struct err e;
+
+            if (merge_parse_shard(argv[++i], &c->shard_k, &c->shard_n, &e) != 0) {
+                return usage_error("%s", e.msg);
+            }
+        } else if (strncmp(a, "--database-url", 14) == 0 && takes_value(a) && has_value) {
+            if (parse_database_url(c, a, argv[++i]) != 0) {
                 return EXIT_USAGE;
             }
         } else if (a[0] == '-' && a[1] != '\0') {
@@ -218,6 +322,21 @@ static int resolve_out_dir(const struct cli *c, const struct sweep_plan *plan, c
     return 0;
 }
 
+/* Each point's database_url onto its keys (models/dburl.h); its remarks go to stderr. */
+static int apply_database_urls(struct sweep_plan *plan, struct err *e)
+{
+    struct out_buf notes;
+    int rc;
+
+    out_buf_init(&notes);
+    rc = dburl_plan_apply(plan, &notes, e);
+    for (const char *p = notes.len ? notes.data : ""; *p; p += strcspn(p, "\n") + 1) {
+        fprintf(stderr, "poolsim: warning: %.*s\n", (int)strcspn(p, "\n"), p);
+    }
+    out_buf_fini(&notes);
+    return rc;
+}
+
 static int run_command(struct cli *c)
 {
     struct err e;
@@ -236,6 +355,7 @@ static int run_command(struct cli *c)
         goto out;
     }
     if (sweep_expand(doc, c->sets, c->nsets, &plan, &e) != 0 ||
+        apply_database_urls(&plan, &e) != 0 ||
         resolve_out_dir(c, &plan, out_dir, sizeof out_dir, &e) != 0) {
         goto out;
     }
@@ -245,13 +365,16 @@ static int run_command(struct cli *c)
     opt.out_dir = out_dir;
     opt.jobs = c->jobs ? c->jobs : default_jobs();
     opt.quiet = c->quiet != 0;
+    opt.trace = c->trace;
     opt.progress_tty = isatty(STDERR_FILENO) != 0;
     opt.version = POOLSIM_VERSION;
+    opt.shard_k = c->shard_k;
+    opt.shard_n = c->shard_n;
     opt.stop = interrupt_install();
     rc = runner_run(&model, &plan, &opt, &e);
 out:
     if (rc != EXIT_OK) {
-        err_print(stderr, "poolsim", &e);
+        print_error(&e);
     }
     sweep_plan_fini(&plan);
     json_free(doc);
@@ -523,6 +646,33 @@ static int plot_command(const struct plot_cli *p)
     return failed ? EXIT_USAGE : EXIT_OK;
 }
 
+/* poolsim size: sim/size.c does the work; here the models are wired in and the result printed. */
+static int size_command(int argc, char **argv)
+{
+    struct runner_model model;
+    struct size_hooks hooks;
+    struct size_env env = {&model, &hooks, POOLSIM_VERSION, default_jobs(), stderr};
+    struct out_buf table;
+    struct err e;
+    int rc;
+
+    scn_model(&model);
+    sizing_hooks(&hooks);
+    out_buf_init(&table);
+    rc = size_main(argc, argv, &env, &table, &e);
+    if (table.len) {
+        fwrite(table.data, 1, table.len, stdout);
+        fflush(stdout);
+    }
+    if (rc == EXIT_USAGE && !e.file[0]) {
+        usage_error("%s", e.msg);
+    } else if (rc != EXIT_OK && rc != EXIT_NONE) {
+        print_error(&e);
+    }
+    out_buf_fini(&table);
+    return rc;
+}
+
 int main(int argc, char **argv)
 {
     struct cli c = {0};
@@ -546,6 +696,21 @@ int main(int argc, char **argv)
 
         rc = parse_plot_args(&p, argc, argv);
         return rc != 0 ? rc : plot_command(&p);
+    }
+    if (strcmp(argv[1], "merge") == 0) {
+        struct err e;
+
+        rc = merge_command(argc, argv, &e);
+        if (rc != EXIT_OK) {
+            err_print(stderr, "poolsim", &e);
+        }
+        return rc;
+    }
+    if (strcmp(argv[1], "size") == 0) {
+        return size_command(argc, argv);
+    }
+    if (strcmp(argv[1], "explain") == 0) {
+        return explain_main(argc, argv, stdout, stderr);
     }
     if (strcmp(argv[1], "run") != 0) {
         return usage_error("unknown command \"%s\"", argv[1]);

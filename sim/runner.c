@@ -6,8 +6,11 @@
  * output directory is created; then (point, replication) jobs are handed
  * out in run order under one mutex (the lowest point with a replication
  * left first) to `jobs` worker threads, while the calling thread draws the
- * progress and watches for a stop request; then the four files are written
- * under temporary names and renamed only when all four are written.
+ * progress and watches for a stop request; then the four files (five with a
+ * trace) are written under temporary names and renamed only when all are
+ * written.  A traced job appends its trace.csv rows to its worker's buffer,
+ * moved to its replication's slot when merged; trace.csv is those buffers
+ * in (point, replication) order.
  *
  * Determinism: a job's metrics are copied into its own row of its point's
  * table, and a point's histograms are merged by adding integer counts, so
@@ -21,6 +24,12 @@
  * is never written.)  Memory: a point's dense histograms
  * exist only while it has replications in flight; once its last replication
  * is merged they become the point's histograms.csv rows.
+ *
+ * Shards (DESIGN.md §5): every point of the plan is built, then the run
+ * continues on a view of the plan that holds only the shard's points (their
+ * sweep_point structs shallow-copied, so each keeps its global index); the
+ * other points' configurations are freed once the run's fingerprint is
+ * taken from all of them.
  */
 #include "sim/runner.h"
 
@@ -40,20 +49,22 @@
 #include "sim/sweep.h"
 #include "sim/xalloc.h"
 
-enum { OUT_POINTS, OUT_REPLICATIONS, OUT_HISTOGRAMS, OUT_SUMMARY, OUT_NFILES };
+/* trace.csv comes last: it is written only with --trace. */
+enum { OUT_POINTS, OUT_REPLICATIONS, OUT_HISTOGRAMS, OUT_SUMMARY, OUT_TRACE, OUT_NFILES };
 
 static const char *const out_names[OUT_NFILES] = {"points.csv", "replications.csv",
-                                                  "histograms.csv", "summary.json"};
+                                                  "histograms.csv", "summary.json", "trace.csv"};
 
 /* Guarded by run.lock from the first job on. */
 struct run_point {
-    void *cfg;          /* from model->point_new (owned) */
-    uint32_t nreps;     /* replications to run: final once decided */
-    uint32_t handed;    /* replications handed out (<= nreps) */
-    uint32_t reps_done; /* replications merged (<= handed) */
-    double *rows;       /* cap x nmetrics: replication i's metrics in row i - 1 (owned) */
-    uint32_t cap;       /* rows allocated */
-    bool has_target;    /* prec applies */
+    void *cfg;              /* from model->point_new (owned) */
+    uint32_t nreps;         /* replications to run: final once decided */
+    uint32_t handed;        /* replications handed out (<= nreps) */
+    uint32_t reps_done;     /* replications merged (<= handed) */
+    double *rows;           /* cap x nmetrics: replication i's metrics in row i - 1 (owned) */
+    struct out_buf *traces; /* cap, with --trace: replication i's trace rows at i - 1 (owned) */
+    uint32_t cap;           /* rows (and traces) allocated */
+    bool has_target;        /* prec applies */
     struct runner_precision prec;
     bool decided;             /* nreps is final (always, without a target) */
     bool complete;            /* every replication merged and nreps final */
@@ -69,6 +80,8 @@ struct run {
     const struct sweep_plan *plan;    /* borrowed */
     struct run_point *pts;            /* plan->npoints (owned) */
     size_t nrows;                     /* replications over all points, as first planned */
+    bool tracing;                     /* --trace: each point keeps its replications' rows */
+    uint64_t ntrace;                  /* requests traced per replication */
     pthread_mutex_t lock;             /* guards the fields below and every run_point */
     pthread_cond_t work;              /* a job may be available, or the run is over */
     pthread_cond_t tick;              /* the monitor's timed wait (CLOCK_MONOTONIC) */
@@ -84,38 +97,13 @@ struct run {
     bool failed;         /* a replication could not complete: stop */
     size_t failed_point; /* the lowest failing (point, replication) seen */
     uint32_t failed_rep;
-    struct err failure; /* its message */
+    struct err failure;     /* its message */
+    size_t points_total;    /* points of the whole plan, this shard's or not */
+    uint64_t fingerprint;   /* identifies the run across shards (summary.json) */
+    struct sweep_plan view; /* the shard's points, when plan points here (points owned) */
 };
 
 /* ---- building and validating the points ---- */
-
-/* Name the point in front of the model's error (DESIGN.md §4), keeping its path. */
-static void point_error(const struct sweep_plan *plan, size_t i, const char *file, struct err *e)
-{
-    const struct sweep_point *pt = &plan->points[i];
-    struct out_buf b;
-
-    if (!e->file[0]) {
-        err_set_file(e, file);
-    }
-    if (plan->npoints == 1 && !plan->has_variants && plan->ncolumns == 0) {
-        return;
-    }
-    out_buf_init(&b);
-    out_buf_printf(&b, "point %zu (%s)", pt->index, pt->label ? pt->label : "");
-    if (e->line > 0) {
-        /* file:line:col leads (a file the point names): the point goes before the message. */
-        out_buf_printf(&b, ": %s", e->msg);
-        err_set(e, "%s", b.data);
-    } else {
-        /* "FILE: point 7 (label): $.a.b: message" through err_format's path slot. */
-        if (e->path[0]) {
-            out_buf_printf(&b, ": %s", e->path);
-        }
-        snprintf(e->path, sizeof e->path, "%s", b.data);
-    }
-    out_buf_fini(&b);
-}
 
 /* point_new for every point, in order; the first failure stops. */
 static int build_points(struct run *r, const char *file, const char *base_dir, struct err *e)
@@ -128,7 +116,7 @@ static int build_points(struct run *r, const char *file, const char *base_dir, s
         err_clear(e);
         pt->cfg = m->point_new(r->plan->points[i].doc, base_dir, e);
         if (!pt->cfg) {
-            point_error(r->plan, i, file, e);
+            sweep_point_error(r->plan, i, file, e);
             return -1;
         }
         pt->nreps = m->point_replications(pt->cfg);
@@ -142,6 +130,75 @@ static int build_points(struct run *r, const char *file, const char *base_dir, s
     }
     err_clear(e);
     return 0;
+}
+
+/* FNV-1a 64 of s and its terminating NUL, continuing from h. */
+static uint64_t fnv1a_str(uint64_t h, const char *s)
+{
+    const unsigned char *c = (const unsigned char *)s;
+
+    do {
+        h = (h ^ *c) * 0x100000001b3u;
+    } while (*c++);
+    return h;
+}
+
+/* Every point's index, replications, seed, label and resolved configuration, hashed. */
+static uint64_t run_fingerprint(const struct run *r)
+{
+    uint64_t h = 0xcbf29ce484222325u;
+
+    for (size_t i = 0; i < r->plan->npoints; i++) {
+        const struct sweep_point *sp = &r->plan->points[i];
+        const struct run_point *pt = &r->pts[i];
+        struct cJSON *config = r->model->point_resolved(pt->cfg);
+        char *text = config ? json_print(config) : NULL;
+        char nums[96];
+
+        snprintf(nums, sizeof nums, "%zu %" PRIu32 " %" PRIu64, sp->index, pt->nreps,
+                 r->model->point_seed(pt->cfg));
+        h = fnv1a_str(h, nums);
+        h = fnv1a_str(h, sp->label ? sp->label : "");
+        h = fnv1a_str(h, text ? text : "null");
+        free(text);
+        json_free(config);
+    }
+    return h;
+}
+
+/*
+ * Take the run's fingerprint, then keep shard k of n: the points whose index
+ * mod n is k - 1, in order, with their rows renumbered; free the others.
+ * r->plan becomes the view.
+ */
+static void keep_shard(struct run *r, unsigned k, unsigned n)
+{
+    const struct sweep_plan *plan = r->plan;
+    size_t kept = 0;
+
+    r->points_total = plan->npoints;
+    r->fingerprint = run_fingerprint(r);
+    if (n <= 1) {
+        return; /* 0/0 or 1/1: every point */
+    }
+    assert(k >= 1 && k <= n);
+    r->view = *plan;
+    r->view.points = xcalloc(plan->npoints, sizeof *r->view.points);
+    r->nrows = 0;
+    for (size_t i = 0; i < plan->npoints; i++) {
+        struct run_point pt = r->pts[i];
+
+        memset(&r->pts[i], 0, sizeof r->pts[i]);
+        if (plan->points[i].index % n != k - 1) {
+            r->model->point_free(pt.cfg);
+            continue;
+        }
+        r->nrows += pt.nreps;
+        r->pts[kept] = pt;
+        r->view.points[kept++] = plan->points[i];
+    }
+    r->view.npoints = kept;
+    r->plan = &r->view;
 }
 
 /* A swept value: a JSON string without its quotes, anything else as written. */
@@ -225,9 +282,19 @@ static int take_job(struct run *r, size_t *p, uint32_t *rep)
     return JOB_TAKEN;
 }
 
-/* Replication rep of point p into the worker's scratch row and histograms. */
+/* The same, traced: the rows go to the worker's buffer, prefixed with the point and replication. */
+static int run_traced_job(struct run *r, size_t p, uint32_t rep, double *row, struct hist *scratch,
+                          struct out_buf *trace, struct err *e)
+{
+    char prefix[64];
+
+    snprintf(prefix, sizeof prefix, "%zu,%" PRIu32 ",", r->plan->points[p].index, rep);
+    return r->model->run_traced(r->pts[p].cfg, rep, r->ntrace, prefix, row, scratch, trace, e);
+}
+
+/* Replication rep of point p into the worker's scratch row, histograms and trace buffer. */
 static int run_job(struct run *r, size_t p, uint32_t rep, double *row, struct hist *scratch,
-                   struct err *e)
+                   struct out_buf *trace, struct err *e)
 {
     const struct runner_model *m = r->model;
 
@@ -236,6 +303,11 @@ static int run_job(struct run *r, size_t p, uint32_t rep, double *row, struct hi
     }
     for (size_t s = 0; s < m->nseries; s++) {
         hist_init(&scratch[s]);
+    }
+    if (r->tracing) {
+        out_buf_fini(trace); /* what a failed replication left */
+        out_buf_init(trace);
+        return run_traced_job(r, p, rep, row, scratch, trace, e);
     }
     return m->run(r->pts[p].cfg, rep, row, scratch, e);
 }
@@ -346,6 +418,12 @@ static double *point_row(const struct run *r, struct run_point *pt, uint32_t rep
             cap *= 2;
         }
         pt->rows = xrealloc(pt->rows, (size_t)cap * nm * sizeof *pt->rows);
+        if (r->tracing) {
+            pt->traces = xrealloc(pt->traces, cap * sizeof *pt->traces);
+            for (uint32_t i = pt->cap; i < cap; i++) {
+                out_buf_init(&pt->traces[i]);
+            }
+        }
         pt->cap = cap;
     }
     return pt->rows + (size_t)(rep - 1) * nm;
@@ -353,11 +431,15 @@ static double *point_row(const struct run *r, struct run_point *pt, uint32_t rep
 
 /* Merge a finished job (lock held); the point's last replication turns it into rows. */
 static void finish_job(struct run *r, size_t p, uint32_t rep, const double *row,
-                       const struct hist *scratch)
+                       const struct hist *scratch, struct out_buf *trace)
 {
     struct run_point *pt = &r->pts[p];
 
     memcpy(point_row(r, pt, rep), row, r->model->nmetrics * sizeof *row);
+    if (r->tracing) { /* moved: the worker starts its next job with an empty buffer */
+        pt->traces[rep - 1] = *trace;
+        out_buf_init(trace);
+    }
     for (size_t s = 0; s < r->model->nseries; s++) {
         hist_merge(&pt->hists[s], &scratch[s]);
     }
@@ -419,10 +501,12 @@ static void *worker(void *arg)
     struct run *r = arg;
     struct hist *scratch = xcalloc(r->model->nseries, sizeof *scratch);
     double *row = xcalloc(r->model->nmetrics, sizeof *row);
+    struct out_buf trace;
     size_t p;
     uint32_t rep;
     int got;
 
+    out_buf_init(&trace);
     pthread_mutex_lock(&r->lock);
     while ((got = take_job(r, &p, &rep)) != JOB_NONE) {
         struct err e;
@@ -434,19 +518,20 @@ static void *worker(void *arg)
         }
         pthread_mutex_unlock(&r->lock);
         err_clear(&e);
-        rc = run_job(r, p, rep, row, scratch, &e);
+        rc = run_job(r, p, rep, row, scratch, &trace, &e);
         pthread_mutex_lock(&r->lock);
         if (rc != 0) {
             job_failed(r, p, rep, &e);
             pthread_cond_broadcast(&r->work);
             continue;
         }
-        finish_job(r, p, rep, row, scratch);
+        finish_job(r, p, rep, row, scratch, &trace);
     }
     r->running--;
     pthread_cond_broadcast(&r->work); /* whoever waits: the run may be over */
     pthread_cond_signal(&r->tick);
     pthread_mutex_unlock(&r->lock);
+    out_buf_fini(&trace);
     free(row);
     free(scratch);
     return NULL;
@@ -637,27 +722,25 @@ static void replications_csv(const struct run *r, struct out_buf *b)
     }
 }
 
+/* Every replication's rows, by point then replication, whichever thread ran them. */
+static void trace_csv(const struct run *r, struct out_buf *b)
+{
+    out_buf_printf(b, "point,replication,%s\n", r->model->trace_columns);
+    for (size_t p = 0; p < r->plan->npoints; p++) {
+        const struct run_point *pt = &r->pts[p];
+
+        for (uint32_t i = 0; pt->complete && i < pt->nreps; i++) {
+            out_buf_put(b, pt->traces[i].data, pt->traces[i].len);
+        }
+    }
+}
+
 static void histograms_csv(const struct run *r, struct out_buf *b)
 {
     out_buf_puts(b, "point,series,le_ms,count\n");
     for (size_t p = 0; p < r->plan->npoints; p++) {
         out_buf_put(b, r->pts[p].hist_rows.data, r->pts[p].hist_rows.len);
     }
-}
-
-static const char *source_name(enum sweep_source s)
-{
-    switch (s) {
-    case SWEEP_SRC_FILE:
-        return "file";
-    case SWEEP_SRC_VARIANT:
-        return "variant";
-    case SWEEP_SRC_SWEEP:
-        return "sweep";
-    case SWEEP_SRC_SET:
-        return "--set";
-    }
-    return "?";
 }
 
 /* Print a tree (borrowed), or null. */
@@ -672,24 +755,6 @@ static void print_tree(struct out_buf *b, struct cJSON *tree)
     text = json_print(tree);
     out_buf_puts(b, text);
     free(text);
-}
-
-/* The source of every resolved value: default, file, variant, sweep or --set. */
-static struct cJSON *point_sources(const struct run *r, const struct sweep_point *sp,
-                                   const struct cJSON *config)
-{
-    const char **paths = xcalloc(sp->noverrides + 1, sizeof *paths);
-    const char **srcs = xcalloc(sp->noverrides + 1, sizeof *srcs);
-    struct cJSON *out;
-
-    for (size_t i = 0; i < sp->noverrides; i++) {
-        paths[i] = sp->overrides[i].path;
-        srcs[i] = source_name(sp->overrides[i].source);
-    }
-    out = json_sources(config, r->plan->file_doc, paths, srcs, sp->noverrides);
-    free(paths);
-    free(srcs);
-    return out;
 }
 
 /* One element of summary.json's "points", on one line. */
@@ -708,12 +773,12 @@ static void point_json(const struct run *r, size_t p, struct out_buf *b)
     for (size_t i = 0; i < sp->noverrides; i++) {
         out_buf_puts(b, i ? ", {\"path\": " : "{\"path\": ");
         out_json_str(b, sp->overrides[i].path);
-        out_buf_printf(b, ", \"source\": \"%s\"}", source_name(sp->overrides[i].source));
+        out_buf_printf(b, ", \"source\": \"%s\"}", sweep_source_name(sp->overrides[i].source));
     }
     out_buf_puts(b, "], \"config\": ");
     print_tree(b, config);
     out_buf_puts(b, ", \"sources\": ");
-    sources = config ? point_sources(r, sp, config) : NULL;
+    sources = config ? sweep_sources(r->plan, sp, config) : NULL;
     print_tree(b, sources);
     json_free(sources);
     json_free(config);
@@ -727,6 +792,11 @@ static void summary_json(const struct run *r, const struct runner_options *opt, 
     out_json_str(b, opt->version ? opt->version : "");
     out_buf_puts(b, ",\n  \"file\": ");
     out_json_str(b, opt->file ? opt->file : "");
+    out_buf_printf(b,
+                   ",\n  \"shard\": {\"k\": %u, \"n\": %u, \"points_total\": %zu, "
+                   "\"fingerprint\": \"%016" PRIx64 "\"}",
+                   opt->shard_n ? opt->shard_k : 1, opt->shard_n ? opt->shard_n : 1,
+                   r->points_total, r->fingerprint);
     out_buf_puts(b, ",\n  \"points\": [");
     for (size_t p = 0, n = 0; p < r->plan->npoints; p++) {
         if (r->pts[p].complete) {
@@ -745,7 +815,7 @@ static int write_outputs(const struct run *r, const struct runner_options *opt, 
                          struct err *e)
 {
     struct out_buf bufs[OUT_NFILES];
-    size_t written = 0;
+    size_t nfiles = r->tracing ? OUT_NFILES : OUT_TRACE, written = 0;
     int rc = 0;
 
     for (size_t i = 0; i < OUT_NFILES; i++) {
@@ -755,7 +825,10 @@ static int write_outputs(const struct run *r, const struct runner_options *opt, 
     replications_csv(r, &bufs[OUT_REPLICATIONS]);
     histograms_csv(r, &bufs[OUT_HISTOGRAMS]);
     summary_json(r, opt, start_s, &bufs[OUT_SUMMARY]);
-    while (written < OUT_NFILES && rc == 0) {
+    if (r->tracing) {
+        trace_csv(r, &bufs[OUT_TRACE]);
+    }
+    while (written < nfiles && rc == 0) {
         rc = out_write_tmp(opt->out_dir, out_names[written], &bufs[written], e);
         written += rc == 0;
     }
@@ -783,10 +856,15 @@ static void run_fini(struct run *r)
         }
         free(r->pts[p].hists);
         free(r->pts[p].rows);
+        for (uint32_t i = 0; r->pts[p].traces && i < r->pts[p].cap; i++) {
+            out_buf_fini(&r->pts[p].traces[i]);
+        }
+        free(r->pts[p].traces);
         out_buf_fini(&r->pts[p].hist_rows);
         out_buf_fini(&r->pts[p].cells);
     }
     free(r->pts);
+    free(r->view.points);
     pthread_cond_destroy(&r->tick);
     pthread_cond_destroy(&r->work);
     pthread_mutex_destroy(&r->lock);
@@ -834,21 +912,24 @@ int runner_run(const struct runner_model *model, const struct sweep_plan *plan,
         rc = 1;
         goto out;
     }
+    keep_shard(&r, opt->shard_k, opt->shard_n);
     existed = access(opt->out_dir, F_OK) == 0;
     if (out_mkdir_p(opt->out_dir, e) != 0) {
         rc = 2;
         goto out;
     }
-    for (size_t p = 0; p < plan->npoints; p++) {
-        point_cells(plan, p, &r.pts[p].cells);
+    for (size_t p = 0; p < r.plan->npoints; p++) {
+        point_cells(r.plan, p, &r.pts[p].cells);
     }
-    progress_init(&r.progress, stderr, opt->quiet, opt->progress_tty, plan->npoints, r.nrows);
+    r.tracing = opt->trace > 0 && model->run_traced;
+    r.ntrace = opt->trace;
+    progress_init(&r.progress, stderr, opt->quiet, opt->progress_tty, r.plan->npoints, r.nrows);
     run_all(&r, opt->jobs);
     progress_fini(&r.progress);
     if (r.failed) {
         *e = r.failure;
         snprintf(e->path, sizeof e->path, "replication %" PRIu32, r.failed_rep);
-        point_error(plan, r.failed_point, opt->file, e);
+        sweep_point_error(r.plan, r.failed_point, opt->file, e);
         if (!existed) {
             rmdir(opt->out_dir); /* created for this run and still empty: leave nothing */
         }
@@ -856,11 +937,92 @@ int runner_run(const struct runner_model *model, const struct sweep_plan *plan,
         goto out;
     }
     rc = write_outputs(&r, opt, start_s, e) == 0 ? 0 : 2;
-    if (rc == 0 && r.points_done < plan->npoints) {
+    if (rc == 0 && r.points_done < r.plan->npoints) {
         interrupted(&r, opt, e);
         rc = RUNNER_INTERRUPTED;
     }
 out:
     run_fini(&r);
     return rc;
+}
+
+/* ---- one point in memory: runner_eval ---- */
+
+struct eval {
+    const struct runner_model *model; /* borrowed */
+    const void *cfg;                  /* borrowed */
+    uint32_t first, last;             /* replications to run */
+    double *rows;                     /* (last - first + 1) x nmetrics (borrowed) */
+    pthread_mutex_t lock;             /* guards the fields below */
+    uint32_t next;                    /* the next replication to hand out */
+    bool failed;
+    uint32_t failed_rep; /* the lowest replication that failed */
+    struct err failure;  /* its message */
+};
+
+static void *eval_worker(void *arg)
+{
+    struct eval *v = arg;
+    const struct runner_model *m = v->model;
+    struct hist *scratch = xcalloc(m->nseries, sizeof *scratch);
+
+    pthread_mutex_lock(&v->lock);
+    while (v->next <= v->last && !v->failed) {
+        uint32_t rep = v->next++;
+        double *row = v->rows + (size_t)(rep - v->first) * m->nmetrics;
+        struct err e;
+        int rc;
+
+        pthread_mutex_unlock(&v->lock);
+        for (size_t k = 0; k < m->nmetrics; k++) {
+            row[k] = NAN;
+        }
+        for (size_t s = 0; s < m->nseries; s++) {
+            hist_init(&scratch[s]);
+        }
+        err_clear(&e);
+        rc = m->run(v->cfg, rep, row, scratch, &e);
+        pthread_mutex_lock(&v->lock);
+        if (rc != 0 && (!v->failed || rep < v->failed_rep)) {
+            v->failed = true;
+            v->failed_rep = rep;
+            v->failure = e;
+        }
+    }
+    pthread_mutex_unlock(&v->lock);
+    free(scratch);
+    return NULL;
+}
+
+int runner_eval(const struct runner_model *model, const void *cfg, uint32_t first, uint32_t last,
+                unsigned jobs, double *rows, struct err *e)
+{
+    struct eval v;
+    size_t n = last - first + 1;
+    size_t extra = (jobs < n ? jobs : n) - 1;
+    pthread_t *threads = xcalloc(extra + 1, sizeof *threads);
+    size_t started = 0;
+
+    assert(first >= 1 && first <= last && jobs >= 1);
+    memset(&v, 0, sizeof v);
+    v.model = model;
+    v.cfg = cfg;
+    v.first = v.next = first;
+    v.last = last;
+    v.rows = rows;
+    pthread_mutex_init(&v.lock, NULL);
+    for (size_t i = 0; i < extra; i++) {
+        started += pthread_create(&threads[started], NULL, eval_worker, &v) == 0;
+    }
+    eval_worker(&v);
+    for (size_t i = 0; i < started; i++) {
+        pthread_join(threads[i], NULL);
+    }
+    free(threads);
+    pthread_mutex_destroy(&v.lock);
+    if (v.failed) {
+        *e = v.failure;
+        snprintf(e->path, sizeof e->path, "replication %" PRIu32, v.failed_rep);
+    }
+    return v.failed ? -1 : 0;
 }

@@ -14,8 +14,15 @@
  *      is byte-identical for any number of jobs;
  *   3. aggregates per point (mean and 95% Student-t half-width, or maximum:
  *      runner_agg), merges histograms over replications, and writes
- *      points.csv, replications.csv, histograms.csv and summary.json under
- *      temporary names, renamed into place only when complete.
+ *      points.csv, replications.csv, histograms.csv and summary.json (and,
+ *      with runner_options.trace, trace.csv: the rows of every replication,
+ *      by point then replication) under temporary names, renamed into place
+ *      only when complete.
+ * With a shard (runner_options.shard_k/shard_n) step 1 still builds every
+ * point, steps 2 and 3 keep only the shard's; summary.json's "shard" record
+ * ({"k", "n", "points_total", "fingerprint"}: a hash of every point's
+ * label, seed, replications and resolved configuration) lets sim/merge.c
+ * check that shards belong to the same run.
  * A point with a precision target (point_precision) gets replications added
  * one at a time until its metric is precise enough; the decision to add one
  * reads only the replications before it, so the count is deterministic too.
@@ -35,6 +42,7 @@
 #include "sim/hist.h"
 
 struct cJSON;
+struct out_buf;
 struct sweep_plan;
 
 enum runner_agg {
@@ -96,6 +104,17 @@ struct runner_model {
      */
     int (*run)(const void *cfg, uint32_t rep, double *metrics, struct hist *hists, struct err *e);
     /*
+     * Optional (NULL: the model cannot trace; --trace then writes nothing).
+     * The same replication as run, with the same metrics (tracing only
+     * observes), that also appends the trace of its first ntrace sampled
+     * requests to rows: whole CSV lines, each starting with prefix (borrowed:
+     * the "point,replication," cells) followed by the trace_columns cells,
+     * in a deterministic order.
+     */
+    const char *trace_columns; /* header cells after "point,replication," */
+    int (*run_traced)(const void *cfg, uint32_t rep, uint64_t ntrace, const char *prefix,
+                      double *metrics, struct hist *hists, struct out_buf *rows, struct err *e);
+    /*
      * Optional (NULL: no point has one): true with *p filled when cfg has a
      * precision target; point_replications() is then the first count checked.
      */
@@ -110,6 +129,13 @@ struct runner_options {
     bool quiet;           /* no progress on stderr */
     bool progress_tty;    /* stderr is a terminal: draw a bar, else plain lines */
     const char *version;  /* poolsim version string for summary.json */
+    /*
+     * Shard shard_k of shard_n (DESIGN.md §5): every point is built and
+     * validated, but only those whose index mod shard_n is shard_k - 1 run
+     * and are written, under their own index.  0/0 (or 1/1) runs them all.
+     */
+    unsigned shard_k, shard_n;
+    uint64_t trace; /* --trace N: requests traced per replication into trace.csv; 0 = none */
     /* Optional (NULL: none): non-zero asks the run to stop (a signal handler's flag). */
     volatile sig_atomic_t *stop;
 };
@@ -123,5 +149,18 @@ struct runner_options {
  */
 int runner_run(const struct runner_model *model, const struct sweep_plan *plan,
                const struct runner_options *opt, struct err *e);
+
+/*
+ * Run replications first..last (1-based, first <= last) of one point, cfg
+ * built by model->point_new, on `jobs` threads, in memory: the metrics of
+ * replication r go to rows[(r - first) * nmetrics ...] (NAN = does not
+ * apply); histograms are discarded and nothing is written.  For searches
+ * (poolsim size) that add replications to a point until a decision is
+ * clear.  Each row depends only on (cfg, r), so rows are identical for any
+ * jobs.  Returns 0, or -1 with e set (the lowest replication that could not
+ * complete, as "replication R: message").
+ */
+int runner_eval(const struct runner_model *model, const void *cfg, uint32_t first, uint32_t last,
+                unsigned jobs, double *rows, struct err *e);
 
 #endif

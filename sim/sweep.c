@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "sim/json.h"
+#include "sim/out.h"
 #include "sim/xalloc.h"
 
 struct axis {
@@ -370,4 +371,67 @@ void sweep_plan_fini(struct sweep_plan *plan)
     free(plan->column_is_duration);
     json_free(plan->file_doc);
     memset(plan, 0, sizeof *plan);
+}
+
+/* ---- for the commands: sources and errors of a point ---- */
+
+const char *sweep_source_name(enum sweep_source s)
+{
+    switch (s) {
+    case SWEEP_SRC_FILE:
+        return "file";
+    case SWEEP_SRC_VARIANT:
+        return "variant";
+    case SWEEP_SRC_SWEEP:
+        return "sweep";
+    case SWEEP_SRC_SET:
+        return "--set";
+    case SWEEP_SRC_URL:
+        return "url";
+    }
+    return "?";
+}
+
+struct cJSON *sweep_sources(const struct sweep_plan *plan, const struct sweep_point *p,
+                            const struct cJSON *resolved)
+{
+    const char **paths = xcalloc(p->noverrides + 1, sizeof *paths);
+    const char **srcs = xcalloc(p->noverrides + 1, sizeof *srcs);
+    struct cJSON *out;
+
+    for (size_t i = 0; i < p->noverrides; i++) {
+        paths[i] = p->overrides[i].path;
+        srcs[i] = sweep_source_name(p->overrides[i].source);
+    }
+    out = json_sources(resolved, plan->file_doc, paths, srcs, p->noverrides);
+    free(paths);
+    free(srcs);
+    return out;
+}
+
+void sweep_point_error(const struct sweep_plan *plan, size_t i, const char *file, struct err *e)
+{
+    const struct sweep_point *pt = &plan->points[i];
+    struct out_buf b;
+
+    if (!e->file[0]) {
+        err_set_file(e, file);
+    }
+    if (plan->npoints == 1 && !plan->has_variants && plan->ncolumns == 0) {
+        return;
+    }
+    out_buf_init(&b);
+    out_buf_printf(&b, "point %zu (%s)", pt->index, pt->label ? pt->label : "");
+    if (e->line > 0) {
+        /* file:line:col leads (a file the point names): the point goes before the message. */
+        out_buf_printf(&b, ": %s", e->msg);
+        err_set(e, "%s", b.data);
+    } else {
+        /* "FILE: point 7 (label): $.a.b: message" through err_format's path slot. */
+        if (e->path[0]) {
+            out_buf_printf(&b, ": %s", e->path);
+        }
+        snprintf(e->path, sizeof e->path, "%s", b.data);
+    }
+    out_buf_fini(&b);
 }

@@ -19,7 +19,14 @@
 
 struct cJSON;
 
-enum sweep_source { SWEEP_SRC_FILE, SWEEP_SRC_VARIANT, SWEEP_SRC_SWEEP, SWEEP_SRC_SET };
+/* SWEEP_SRC_URL: set from the point's database_url, below the file (models/dburl.h). */
+enum sweep_source {
+    SWEEP_SRC_FILE,
+    SWEEP_SRC_VARIANT,
+    SWEEP_SRC_SWEEP,
+    SWEEP_SRC_SET,
+    SWEEP_SRC_URL
+};
 
 struct sweep_override {
     char *path;               /* dotted path as written (owned) */
@@ -60,5 +67,23 @@ int sweep_expand(const struct cJSON *root, const struct sweep_set *sets, size_t 
                  struct sweep_plan *plan, struct err *e);
 
 void sweep_plan_fini(struct sweep_plan *plan);
+
+/* The name of a source as summary.json and `poolsim explain` print it: "file", "--set", ... */
+const char *sweep_source_name(enum sweep_source s);
+
+/*
+ * Where each value of point p's resolved configuration (borrowed) came from:
+ * {"leaf.path": "default" | "file" | "variant" | "sweep" | "--set"} (see
+ * json_sources).  Caller owns the result.
+ */
+struct cJSON *sweep_sources(const struct sweep_plan *plan, const struct sweep_point *p,
+                            const struct cJSON *resolved);
+
+/*
+ * Name point i in front of a model's error about it (DESIGN.md §4), keeping
+ * its path: "FILE: point 7 (variant \"tx\", workload.users=50): $.a.b: ...".
+ * A plan of one point without variants or sweep adds nothing but the file.
+ */
+void sweep_point_error(const struct sweep_plan *plan, size_t i, const char *file, struct err *e);
 
 #endif

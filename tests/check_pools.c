@@ -126,6 +126,7 @@ static void checkout(struct rig *r, struct cpool *cp, struct probe *p, uint64_t 
     p->err = ERRK_NONE;
     p->serial = 0;
     p->co.user = user;
+    p->co.trace_id = 0;
     p->co.max_wait = 0;
     p->co.max_wait_err = ERRK_NONE;
     cpool_checkout(cp, &p->co, on_probe_granted);

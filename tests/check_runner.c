@@ -374,6 +374,7 @@ static const char expected_summary_head[] =
     "{\n"
     "  \"poolsim_version\": \"9.9.9-test\",\n"
     "  \"file\": \"exp.json\",\n"
+    "  \"shard\": {\"k\": 1, \"n\": 1, \"points_total\": 4, \"fingerprint\": \"FP\"},\n"
     "  \"points\": [\n"
     "    {\"point\": 0, \"variant\": \"s,\\\"q\\\"\", \"label\": \"variant \\\"s,\\\"q\\\"\\\", "
     "workload.users=10, network.app_pooler_rtt=\\\"150ms\\\"\", \"replications\": 3, "
@@ -396,10 +397,15 @@ static const char expected_summary_tail[] = ",\n  \"partial\": false\n}\n";
 static void check_summary(const char *dir)
 {
     char *s = slurp(dir, "summary.json");
-    const char *p3, *tail;
+    const char *p3, *tail, *fp, *s_fp;
 
     ck_assert_ptr_nonnull(s);
-    ck_assert_int_eq(strncmp(s, expected_summary_head, strlen(expected_summary_head)), 0);
+    /* The head, with the fingerprint's 16 hex digits where it says FP (check_merge tests it). */
+    fp = strstr(expected_summary_head, "FP");
+    ck_assert_int_eq(strncmp(s, expected_summary_head, (size_t)(fp - expected_summary_head)), 0);
+    s_fp = s + (fp - expected_summary_head);
+    ck_assert_uint_eq(strspn(s_fp, "0123456789abcdef"), 16);
+    ck_assert_int_eq(strncmp(s_fp + 16, fp + 2, strlen(fp + 2)), 0);
     p3 = strstr(s, "    {\"point\": 3,");
     ck_assert_ptr_nonnull(p3);
     ck_assert_int_eq(strncmp(p3, expected_summary_point3, strlen(expected_summary_point3)), 0);
