@@ -51,8 +51,10 @@ check_partial() { # DIR LABEL
     done
     # Points: strictly increasing indices below n, fewer than n; the same set in every file.
     p=$(points_of "$d/points.csv")
-    echo "$p" | awk -v n="$n" '{ for (i = 1; i <= NF; i++) if ($i >= n || (i > 1 && $i <= $(i-1))) exit 1
-        if (NF >= n) exit 1 }' || { echo "FAIL $l: points \"$p\" are not a proper subset in order"; fail=1; }
+    echo "$p" | awk -v n="$n" '{
+        for (i = 1; i <= NF; i++) if ($i >= n || (i > 1 && $i <= $(i - 1))) exit 1
+        if (NF >= n) exit 1 }' ||
+        { echo "FAIL $l: points \"$p\" are not a proper subset in order"; fail=1; }
     [ "$(points_of "$d/replications.csv")" = "$p" ] ||
         { echo "FAIL $l: replications.csv has other points than points.csv"; fail=1; }
     [ "$(awk -F, 'NR > 1 { print $1 }' "$d/histograms.csv" | sort -un | tr '\n' ' ')" = \
@@ -88,7 +90,8 @@ rc=$?
 "$B/poolsim" run "$x" --set duration=20s --jobs 2 --quiet --out "$t/whole"
 rc=$?
 [ "$rc" = 0 ] || { echo "FAIL uninterrupted run: exit $rc"; fail=1; }
-grep -q '"partial": false' "$t/whole/summary.json" || { echo "FAIL uninterrupted: partial"; fail=1; }
+grep -q '"partial": false' "$t/whole/summary.json" ||
+    { echo "FAIL uninterrupted: partial"; fail=1; }
 [ "$(awk 'NR > 1' "$t/whole/points.csv" | wc -l)" = "$n" ] ||
     { echo "FAIL uninterrupted: not $n points"; fail=1; }
 

@@ -26,8 +26,9 @@ for f in points.csv replications.csv histograms.csv; do
     cmp -s "$t/a/$f" "$t/m/$f" || { echo "FAIL $f differs after --shard 1..3/3 and merge"; fail=1; }
 done
 # trace.csv: every replication run, and no other
-diff <(cut -d, -f1,2 "$t/c/trace.csv" | sed 1d | uniq) <(cut -d, -f1,2 "$t/a/replications.csv" | sed 1d) \
-    >/dev/null || { echo "FAIL trace.csv replications differ from replications.csv"; fail=1; }
+diff <(cut -d, -f1,2 "$t/c/trace.csv" | sed 1d | uniq) \
+     <(cut -d, -f1,2 "$t/a/replications.csv" | sed 1d) >/dev/null ||
+    { echo "FAIL trace.csv replications differ from replications.csv"; fail=1; }
 
 awk -F, -v lo=3 -v hi=30 -v rel=0.05 '
     NR == 1 { for (i = 1; i <= NF; i++) k[$i] = i; next }
@@ -44,13 +45,17 @@ awk -F, -v lo=3 -v hi=30 -v rel=0.05 '
         print "t_precision: point " $1 ": " n " replications, reached " r ", met " m
     }
     END {
-        if (!met || !capped) { print "FAIL want a point that met the target and one capped"; bad = 1 }
+        if (!met || !capped) {
+            print "FAIL want a point that met the target and one capped"; bad = 1
+        }
         exit bad
     }' "$t/a/points.csv" || fail=1
 # replications.csv: as many rows per point as points.csv says
-diff <(awk -F, 'NR == 1 { for (i = 1; i <= NF; i++) k[$i] = i; next } { print $1, $k["replications"] }' \
-        "$t/a/points.csv") \
-     <(awk -F, 'NR > 1 { c[$1]++ } END { for (p in c) print p, c[p] }' "$t/a/replications.csv" | sort -n) \
-    >/dev/null || { echo "FAIL replications.csv rows do not match the replications column"; fail=1; }
-[ $fail = 0 ] && echo "t_precision: identical bytes (--jobs 1/2, --trace, 3 shards merged), counts and flags consistent"
+diff <(awk -F, 'NR == 1 { for (i = 1; i <= NF; i++) k[$i] = i; next }
+                { print $1, $k["replications"] }' "$t/a/points.csv") \
+     <(awk -F, 'NR > 1 { c[$1]++ } END { for (p in c) print p, c[p] }' "$t/a/replications.csv" |
+       sort -n) >/dev/null ||
+    { echo "FAIL replications.csv rows do not match the replications column"; fail=1; }
+[ $fail = 0 ] &&
+    echo "t_precision: identical bytes (--jobs 1/2, --trace, 3 shards merged), counts, flags ok"
 exit $fail

@@ -143,7 +143,8 @@ for i in $(seq 1 "${BENCH_JOBS_RUNS:-3}"); do
     t0=$(date +%s.%N)
     timed_run 1 "$out/j1" && timed_run 2 "$out/j2" || break
     others=$(awk -v b="$(( $(busy_ticks) - b0 ))" -v k="$tck" -v o="$own_cpu" -v t0="$t0" \
-        -v t1="$(date +%s.%N)" 'BEGIN { x = (b / k - o) / (2 * (t1 - t0)); printf "%.0f", 100 * (x > 0 ? x : 0) }')
+        -v t1="$(date +%s.%N)" 'BEGIN { x = (b / k - o) / (2 * (t1 - t0))
+            printf "%.0f", 100 * (x > 0 ? x : 0) }')
     cmp -s "$out/j1/points.csv" "$out/j2/points.csv" || echo "jobs: points.csv differs (a bug)"
     # The machine's own ceiling: two independent --jobs 1 processes at once.
     "$B/poolsim" run tests/bench/jobs.json --jobs 1 --quiet --out "$out/pa" &
@@ -161,7 +162,8 @@ done
 if [ "${#speedups[@]}" -gt 0 ]; then
     printf '%s\n' "${speedups[@]}" | sort -n | awk '{ v[NR] = $1 } END {
         m = NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2
-        printf "ratio jobs speed-up --jobs 2 / --jobs 1: best %.3f, median %.3f of %d quiet runs", v[NR], m, NR
+        printf "ratio jobs speed-up --jobs 2 / --jobs 1: best %.3f, median %.3f", v[NR], m
+        printf " of %d quiet runs", NR
         printf "  (target >= 1.8)\n" }'
 else
     echo "ratio jobs speed-up: no run had the machine to itself (others >= 10%); not measured"
