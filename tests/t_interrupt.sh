@@ -73,7 +73,7 @@ check_partial "$t/term" SIGTERM
 
 # A second signal: exit 130 at once, long before the replications in progress could finish.
 x1="$t/one.json"
-sed 's/"duration": "3h"/"duration": "300h"/' "$x" > "$x1"
+sed 's/"duration": "10h"/"duration": "1000h"/' "$x" > "$x1"
 start=$SECONDS
 "$B/poolsim" run "$x1" --jobs 2 --quiet --out "$t/twice" &
 pid=$!
