@@ -973,25 +973,11 @@ static int parse_args(struct explain_cli *c, int argc, char **argv, FILE *errf)
     return c->file ? 0 : usage(errf, "explain needs an experiment FILE");
 }
 
-/* The directory part of file ("." when it has none). */
-static char *dir_of(const char *file)
-{
-    const char *slash = strrchr(file, '/');
-    char *d;
-
-    if (!slash) {
-        return xstrdup(".");
-    }
-    d = xstrdup(file);
-    d[slash - file == 0 ? 1 : slash - file] = '\0';
-    return d;
-}
-
 /* Every point loaded, as `run` validates them: 0, or 1 with e naming the point. */
 static int load_points(const struct sweep_plan *plan, const char *file, struct experiment *xs,
                        struct err *e)
 {
-    char *base = dir_of(file);
+    char *base = out_dir_of_file(file);
     size_t i = 0;
 
     for (; i < plan->npoints; i++) {

@@ -262,39 +262,6 @@ static int parse_run_args(struct cli *c, int argc, char **argv)
     return c->file ? 0 : usage_error("run needs an experiment FILE");
 }
 
-/* results/<name> with name reduced to letters, digits, '-' and '_'; "" if nothing is left. */
-static void default_out_dir(const char *name, char *buf, size_t size)
-{
-    size_t n = (size_t)snprintf(buf, size, "results/");
-    size_t start = n;
-
-    for (const char *p = name; *p && n + 1 < size; p++) {
-        unsigned char ch = (unsigned char)*p;
-
-        if (isalnum(ch) || ch == '-' || ch == '_') {
-            buf[n++] = (char)ch;
-        }
-    }
-    buf[n] = '\0';
-    if (n == start) {
-        buf[0] = '\0';
-    }
-}
-
-/* The directory part of file ("." when it has none). */
-static char *dir_of(const char *file)
-{
-    const char *slash = strrchr(file, '/');
-    char *d;
-
-    if (!slash) {
-        return xstrdup(".");
-    }
-    d = xstrdup(file);
-    d[slash - file == 0 ? 1 : slash - file] = '\0';
-    return d;
-}
-
 static unsigned default_jobs(void)
 {
     long n = sysconf(_SC_NPROCESSORS_ONLN);
@@ -311,7 +278,7 @@ static int resolve_out_dir(const struct cli *c, const struct sweep_plan *plan, c
         snprintf(buf, size, "%s", c->out);
         return 0;
     }
-    default_out_dir(name ? name : "experiment", buf, size);
+    out_default_dir(name ? name : "experiment", buf, size);
     if (!buf[0]) {
         err_at(e, "$.name",
                "\"%s\" has no letter, digit, \"-\" or \"_\" to name the output "
@@ -345,7 +312,7 @@ static int run_command(struct cli *c)
     struct runner_model model;
     struct runner_options opt = {0};
     char out_dir[PATH_MAX];
-    char *base = dir_of(c->file);
+    char *base = out_dir_of_file(c->file);
     int rc = EXIT_INVALID;
 
     err_clear(&e);

@@ -4,6 +4,7 @@
  */
 #include "sim/out.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <math.h>
 #include <stdarg.h>
@@ -231,5 +232,36 @@ void out_discard(const char *dir, const char *name)
 
     if (join(tmp, sizeof tmp, dir, ".", name, ".tmp") == 0) {
         unlink(tmp);
+    }
+}
+
+char *out_dir_of_file(const char *file)
+{
+    const char *slash = strrchr(file, '/');
+    char *d;
+
+    if (!slash) {
+        return xstrdup(".");
+    }
+    d = xstrdup(file);
+    d[slash - file == 0 ? 1 : slash - file] = '\0';
+    return d;
+}
+
+void out_default_dir(const char *name, char *buf, size_t size)
+{
+    size_t n = (size_t)snprintf(buf, size, "results/");
+    size_t start = n;
+
+    for (const char *p = name; *p && n + 1 < size; p++) {
+        unsigned char ch = (unsigned char)*p;
+
+        if (isalnum(ch) || ch == '-' || ch == '_') {
+            buf[n++] = (char)ch;
+        }
+    }
+    buf[n] = '\0';
+    if (n == start) {
+        buf[0] = '\0';
     }
 }

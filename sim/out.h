@@ -49,4 +49,12 @@ int out_commit(const char *dir, const char *name, struct err *e);
 /* Remove dir/.name.tmp if present (cleanup after a failure; errors ignored). */
 void out_discard(const char *dir, const char *name);
 
+/* The directory part of file ("." when it has none); caller frees. */
+char *out_dir_of_file(const char *file);
+/*
+ * DESIGN.md §5's default output directory: "results/<name>" with name
+ * reduced to letters, digits, '-' and '_'; "" when nothing is left.
+ */
+void out_default_dir(const char *name, char *buf, size_t size);
+
 #endif

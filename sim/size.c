@@ -26,6 +26,7 @@
 #include "sim/progress.h"
 #include "sim/slo.h"
 #include "sim/stats.h"
+#include "sim/out.h"
 #include "sim/xalloc.h"
 
 #define SIZE_MAX_ARGS 256
@@ -1106,7 +1107,7 @@ static void size_json(const struct sizer *z, bool met, double wall_s, struct out
 /* ---- the command ---- */
 
 /* results/<name> with name reduced to letters, digits, '-' and '_' (as `run` does). */
-static int out_dir_of(const struct sizer *z, char *buf, size_t size, struct err *e)
+static int size_output_dir(const struct sizer *z, char *buf, size_t size, struct err *e)
 {
     const char *name = NULL;
     struct json_at root, v;
@@ -1116,20 +1117,12 @@ static int out_dir_of(const struct sizer *z, char *buf, size_t size, struct err 
     if (json_get(&root, "name", &v) && json_is_string(&v)) {
         json_string(&v, &name, &ignored);
     }
-    size_t n, start;
-
     if (z->cli->out) {
         snprintf(buf, size, "%s", z->cli->out);
         return 0;
     }
-    n = start = (size_t)snprintf(buf, size, "results/");
-    for (const char *p = name ? name : "experiment"; *p && n + 1 < size; p++) {
-        if (isalnum((unsigned char)*p) || *p == '-' || *p == '_') {
-            buf[n++] = *p;
-        }
-    }
-    buf[n] = '\0';
-    if (n == start) {
+    out_default_dir(name ? name : "experiment", buf, size);
+    if (!buf[0]) {
         err_at(e, "$.name",
                "no letter, digit, \"-\" or \"_\" to name the output directory "
                "(or give --out)");
@@ -1209,7 +1202,7 @@ static int write_outputs(const struct sizer *z, bool met, double start_s, struct
     struct out_buf b[2];
     int ok;
 
-    if (out_dir_of(z, dir, sizeof dir, e) != 0) {
+    if (size_output_dir(z, dir, sizeof dir, e) != 0) {
         return SIZE_INVALID;
     }
     out_buf_init(&b[0]);
@@ -1265,20 +1258,6 @@ static void sizer_fini(struct sizer *z)
     free(z);
 }
 
-/* The directory part of file ("." when it has none). */
-static char *dir_of(const char *file)
-{
-    const char *slash = strrchr(file, '/');
-    char *d;
-
-    if (!slash) {
-        return xstrdup(".");
-    }
-    d = xstrdup(file);
-    d[slash - file == 0 ? 1 : slash - file] = '\0';
-    return d;
-}
-
 int size_main(int argc, char **argv, const struct size_env *env, struct out_buf *out, struct err *e)
 {
     double start_s = progress_now_s(), load = 0;
@@ -1295,7 +1274,7 @@ int size_main(int argc, char **argv, const struct size_env *env, struct out_buf 
         slo_parse(cli->slo, m->metrics, m->nmetrics, &z->slos, &z->nslos, e) != 0) {
         goto out;
     }
-    z->base_dir = dir_of(cli->file);
+    z->base_dir = out_dir_of_file(cli->file);
     z->rows = xcalloc((size_t)cli->max_reps * m->nmetrics, sizeof *z->rows);
     z->column = xcalloc(cli->max_reps, sizeof *z->column);
     if ((rc = base_doc(z, e)) != SIZE_OK || (rc = prepare(z, &load, e)) != SIZE_OK ||
