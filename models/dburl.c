@@ -1018,3 +1018,15 @@ int dburl_plan_apply(struct sweep_plan *plan, struct out_buf *notes, struct err 
     }
     return 0;
 }
+
+int dburl_vusage(FILE *f, const char *fmt, va_list ap)
+{
+    char buf[2048];
+    char *shown;
+
+    vsnprintf(buf, sizeof buf, fmt, ap);
+    shown = dburl_redact(buf);
+    fprintf(f, "poolsim: %s (see poolsim --help)\n", shown);
+    free(shown);
+    return 2;
+}

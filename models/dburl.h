@@ -22,8 +22,10 @@
 #ifndef POOLSIM_MODELS_DBURL_H
 #define POOLSIM_MODELS_DBURL_H
 
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdio.h>
 
 #include "sim/err.h"
 
@@ -74,6 +76,11 @@ void dburl_fini(struct dburl *u);
  * A URL ends at a line end or an unescaped '"'.  Caller owns the result.
  */
 char *dburl_redact(const char *text);
+/*
+ * Print "poolsim: MESSAGE (see poolsim --help)" to f with every connection
+ * string in MESSAGE redacted; returns 2, the usage exit status.
+ */
+int dburl_vusage(FILE *f, const char *fmt, va_list ap) __attribute__((format(printf, 2, 0)));
 
 /* The target of u's host and port; -1 with e's message set for a Supabase host on another port. */
 int dburl_target(const struct dburl *u, enum dburl_target *t, struct err *e);

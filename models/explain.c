@@ -867,17 +867,13 @@ static int usage(FILE *errf, const char *fmt, ...) __attribute__((format(printf,
 /* A usage error, any connection string in it redacted; returns the usage exit code. */
 static int usage(FILE *errf, const char *fmt, ...)
 {
-    char buf[2048];
-    char *shown;
     va_list ap;
+    int rc;
 
     va_start(ap, fmt);
-    vsnprintf(buf, sizeof buf, fmt, ap);
+    rc = dburl_vusage(errf, fmt, ap);
     va_end(ap);
-    shown = dburl_redact(buf);
-    fprintf(errf, "poolsim: %s (see poolsim --help)\n", shown);
-    free(shown);
-    return 2;
+    return rc;
 }
 
 static int parse_point(const char *s, size_t *out)

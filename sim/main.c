@@ -113,16 +113,11 @@ static int usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)
 /* Print a usage error, any connection string in it redacted; returns the usage exit code. */
 static int usage_error(const char *fmt, ...)
 {
-    char buf[2048];
-    char *shown;
     va_list ap;
 
     va_start(ap, fmt);
-    vsnprintf(buf, sizeof buf, fmt, ap);
+    dburl_vusage(stderr, fmt, ap);
     va_end(ap);
-    shown = dburl_redact(buf);
-    fprintf(stderr, "poolsim: %s (see poolsim --help)\n", shown);
-    free(shown);
     return EXIT_USAGE;
 }
 

@@ -23,6 +23,7 @@
 #include "sim/runner.h"
 #include "sim/sweep.h"
 #include "sim/xalloc.h"
+#include "tests/rig.h"
 #include "tests/tests.h"
 
 #define NPTS 7
@@ -143,26 +144,6 @@ static void fixture_init(struct fixture *fx)
     ck_assert_ptr_nonnull(mkdtemp(fx->dir));
 }
 
-static void remove_tree(const char *path)
-{
-    DIR *d = opendir(path);
-    struct dirent *ent;
-    char sub[512];
-
-    if (!d) {
-        unlink(path);
-        return;
-    }
-    while ((ent = readdir(d)) != NULL) {
-        if (strcmp(ent->d_name, ".") != 0 && strcmp(ent->d_name, "..") != 0) {
-            snprintf(sub, sizeof sub, "%s/%s", path, ent->d_name);
-            remove_tree(sub);
-        }
-    }
-    closedir(d);
-    rmdir(path);
-}
-
 static void fixture_fini(struct fixture *fx)
 {
     for (size_t i = 0; i < NPTS; i++) {
@@ -171,7 +152,7 @@ static void fixture_fini(struct fixture *fx)
         free(fx->points[i].label);
     }
     free(fx->column);
-    remove_tree(fx->dir);
+    rig_remove_tree(fx->dir);
 }
 
 /* Run shard k of n (0/0: everything) into fx->dir/name; returns the runner's status. */
@@ -371,7 +352,7 @@ START_TEST(merged_shards_are_the_unsharded_run)
         free(a);
         free(b);
         snprintf(msg, sizeof msg, "%s/out", fx.dir);
-        remove_tree(msg);
+        rig_remove_tree(msg);
     }
     fixture_fini(&fx);
 }

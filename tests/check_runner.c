@@ -26,6 +26,7 @@
 #include "sim/runner.h"
 #include "sim/sweep.h"
 #include "sim/xalloc.h"
+#include "tests/rig.h"
 #include "tests/tests.h"
 
 #define NPOINTS 4
@@ -232,27 +233,6 @@ static void fixture_init(struct fixture *fx)
     ck_assert_ptr_nonnull(mkdtemp(fx->dir));
 }
 
-/* Remove path and everything under it. */
-static void remove_tree(const char *path)
-{
-    DIR *d = opendir(path);
-    struct dirent *ent;
-    char sub[512];
-
-    if (!d) {
-        unlink(path);
-        return;
-    }
-    while ((ent = readdir(d)) != NULL) {
-        if (strcmp(ent->d_name, ".") != 0 && strcmp(ent->d_name, "..") != 0) {
-            snprintf(sub, sizeof sub, "%s/%s", path, ent->d_name);
-            remove_tree(sub);
-        }
-    }
-    closedir(d);
-    rmdir(path);
-}
-
 static void fixture_fini(struct fixture *fx)
 {
     for (size_t i = 0; i < fx->plan.npoints; i++) {
@@ -272,7 +252,7 @@ static void fixture_fini(struct fixture *fx)
     free(fx->plan.columns[1]);
     free(fx->plan.columns);
     free(fx->plan.column_is_duration);
-    remove_tree(fx->dir);
+    rig_remove_tree(fx->dir);
 }
 
 static struct runner_options options(const char *out_dir, unsigned jobs)

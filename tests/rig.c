@@ -3,8 +3,11 @@
  */
 #include "tests/rig.h"
 
+#include <dirent.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <check.h>
 
@@ -59,4 +62,24 @@ sim_time rig_only_latency(const struct rig *r, int ser)
     ck_assert_uint_eq(r->h[ser].n, 1);
     ck_assert_int_eq(r->h[ser].min, r->h[ser].max);
     return r->h[ser].min;
+}
+
+void rig_remove_tree(const char *path)
+{
+    DIR *d = opendir(path);
+    struct dirent *ent;
+    char sub[512];
+
+    if (!d) {
+        unlink(path);
+        return;
+    }
+    while ((ent = readdir(d)) != NULL) {
+        if (strcmp(ent->d_name, ".") != 0 && strcmp(ent->d_name, "..") != 0) {
+            snprintf(sub, sizeof sub, "%s/%s", path, ent->d_name);
+            rig_remove_tree(sub);
+        }
+    }
+    closedir(d);
+    rmdir(path);
 }

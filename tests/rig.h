@@ -28,4 +28,7 @@ void rig_run_to(struct rig *r, sim_time t);
 /* The one latency recorded in series ser (asserts exactly one, so min = max). */
 sim_time rig_only_latency(const struct rig *r, int ser);
 
+/* Remove path and everything under it (a test's temporary directory). */
+void rig_remove_tree(const char *path);
+
 #endif
