@@ -45,7 +45,7 @@ point()
     REAL_PID_LOG=$t/pids bash "$root/tests/real/point.sh" "$root/experiments/$name.json" loadc \
         "$t/real-$name" "$dur" >"$t/$name.log" 2>&1 || { bad "$name: real run failed"; cat "$t/$name.log"; }
     real=$t/real-$name/loadc.csv
-    sim=$t/sim-$name/points.csv
+
     [ -s "$real" ] || { bad "$name: no summary"; return 1; }
     [ "$(v "$real" errors_other)" = 0 ] || bad "$name: unclassified errors: $(cat "$t/$name.log")"
 }

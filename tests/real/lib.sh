@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # tests/real/lib.sh - a throwaway PostgreSQL cluster and PgBouncer on 127.0.0.1 (issue 9).
 #
 # Source it from bash.  real_init sets a trap so that every server this shell started is

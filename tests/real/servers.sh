@@ -28,7 +28,7 @@ stop_state()
             else
                 kill -TERM "$pid" 2>/dev/null
             fi
-            for i in $(seq 1 100); do
+            for _ in $(seq 1 100); do
                 real_alive "$pid" || break
                 sleep 0.1
             done
