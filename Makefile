@@ -18,8 +18,8 @@ CC       ?= cc
 PKGS     := gsl libcjson
 DEBS     := libgsl-dev libcjson-dev check pkg-config gnuplot-nox parallel
 # The real test bed (tests/real, issue 9): postgresql brings initdb, postgres and pgbench
-# (postgresql-client-15); pgbouncer; libpq-dev for the load client.
-REAL_DEBS := postgresql pgbouncer libpq-dev
+# (postgresql-client-15); pgbouncer; libpq-dev for the load client; jq reads the point files.
+REAL_DEBS := postgresql pgbouncer libpq-dev jq
 SHARED   ?= $(firstword $(wildcard ../shared) $(wildcard /work/shared))
 
 WARN     := -Wall -Wextra -Werror -Wpedantic -Wshadow -Wconversion -Wdouble-promotion \
@@ -73,6 +73,7 @@ deps-real:
 	ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing=1; \
 	command -v pgbouncer >/dev/null 2>&1 || missing=1; \
 	command -v pgbench >/dev/null 2>&1 || missing=1; \
+	command -v jq >/dev/null 2>&1 || missing=1; \
 	pkg-config --exists libpq 2>/dev/null || missing=1; \
 	if [ $$missing = 1 ]; then \
 	    echo "make deps-real: installing $(REAL_DEBS)"; \
