@@ -76,12 +76,16 @@ real_init()
     trap 'real_stop_all; trap - TERM; kill -TERM $$' TERM
 }
 
-# A TCP port nobody listens on now (a race with other programs is caught by the start check).
+# A TCP port nobody listens on now, below the kernel's ephemeral range (a port above it may be
+# the local end of some outgoing connection, and bind fails: seen after thousands of -C
+# connects).  A race with another program is caught by the start check, which retries.
 real_free_port()
 {
-    local p i
+    local p i lo
+    lo=$(awk '{ print $1 }' /proc/sys/net/ipv4/ip_local_port_range 2>/dev/null)
+    [ "${lo:-0}" -gt 12000 ] || lo=32768
     for i in $(seq 1 200); do
-        p=$((20000 + (RANDOM % 20000)))
+        p=$((10000 + (RANDOM % (lo - 10000))))
         if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then
             echo "$p"
             return 0
@@ -152,14 +156,27 @@ real_stop_pid()
     return 0
 }
 
+# real_pg_start [NAME=VALUE ...]: three tries, each on another free port.
 real_pg_start()
+{
+    local try
+    for try in 1 2 3; do
+        real_pg_try "$@" && return 0
+        [ "$try" = 3 ] || real_log "postgres: try $try failed, another port"
+    done
+    return 1
+}
+
+real_pg_try()
 {
     local dir port pid s opts=()
     dir="$REAL_STATE/pg"
     mkdir -p "$dir"
     [ "$(id -u)" = 0 ] && chown "$REAL_USER" "$dir"
-    "${REAL_AS[@]}" "$REAL_PGBIN/initdb" -D "$dir/data" -U postgres -A trust -E UTF8 --no-sync \
-        >"$dir/initdb.log" 2>&1 || { cat "$dir/initdb.log" >&2; return 1; }
+    if [ ! -f "$dir/data/PG_VERSION" ]; then
+        "${REAL_AS[@]}" "$REAL_PGBIN/initdb" -D "$dir/data" -U postgres -A trust -E UTF8 \
+            --no-sync >"$dir/initdb.log" 2>&1 || { cat "$dir/initdb.log" >&2; return 1; }
+    fi
     for s in "$@"; do
         opts+=(-c "$s")
     done
@@ -173,6 +190,8 @@ real_pg_start()
     if ! real_wait_port "$pid" "$port"; then
         echo "real: postgres did not start" >&2
         tail -n 20 "$dir/postgres.log" >&2
+        real_stop_pid "$pid" INT
+        real_forget "$pid"
         return 1
     fi
     # A port that accepts is not yet a cluster that serves: wait for a query to work.
@@ -186,7 +205,18 @@ real_pg_start()
 }
 
 # real_bouncer_start key=value ...: the [pgbouncer] settings of this point.
+# real_bouncer_start KEY=VALUE ...: three tries, each on another free port.
 real_bouncer_start()
+{
+    local try
+    for try in 1 2 3; do
+        real_bouncer_try "$@" && return 0
+        [ "$try" = 3 ] || real_log "pgbouncer: try $try failed, another port"
+    done
+    return 1
+}
+
+real_bouncer_try()
 {
     local dir port pid kv
     dir="$REAL_STATE/bouncer"
@@ -220,6 +250,8 @@ real_bouncer_start()
     if ! real_wait_port "$pid" "$port"; then
         echo "real: pgbouncer did not start" >&2
         tail -n 20 "$dir/pgbouncer.log" "$dir/stdout.log" >&2
+        real_stop_pid "$pid" TERM
+        real_forget "$pid"
         return 1
     fi
     REAL_BOUNCER_PORT=$port
