@@ -8,11 +8,16 @@
 #   make valgrind   the mechanism tests under valgrind
 #   make bench      speed figures (never fails on a timing)
 #   make deps       install the Debian packages the project needs (only if missing)
+#   make deps-real  the packages of the real test bed (PostgreSQL, PgBouncer, libpq, pgbench)
+#   make validate-real  real PgBouncer + PostgreSQL against poolsim, point by point: VALIDATION.md
 
 B        ?= build
 CC       ?= cc
 PKGS     := gsl libcjson
 DEBS     := libgsl-dev libcjson-dev check pkg-config gnuplot-nox
+# The real test bed (tests/real, issue 9): postgresql brings initdb, postgres and pgbench
+# (postgresql-client-15); pgbouncer; libpq-dev for the load client.
+REAL_DEBS := postgresql pgbouncer libpq-dev
 SHARED   ?= $(firstword $(wildcard ../shared) $(wildcard /work/shared))
 
 WARN     := -Wall -Wextra -Werror -Wpedantic -Wshadow -Wconversion -Wdouble-promotion \
@@ -38,6 +43,7 @@ SUITES    := $(patsubst tests/check_%.c,%,$(filter-out tests/check_main.c,$(CHEC
 BENCH_SRC := $(wildcard tests/bench/*.c)
 BENCH_BIN := $(BENCH_SRC:tests/bench/%.c=$(B)/bench/%)
 
+.PHONY: deps-real validate-real
 .PHONY: all deps run plots check check-unit check-scripts sanitize valgrind bench clean format \
         format-check check-layers fuzz fuzz-run paranoid
 
@@ -56,6 +62,21 @@ deps:
 	    $$sudo apt-get update -qq && \
 	    DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -qq --no-install-recommends \
 	        $(DEBS) >/dev/null || exit 1; \
+	fi
+
+# Like deps, for the real test bed only (`make check` needs it for tests/t_real.sh).
+deps-real:
+	@missing=0; \
+	ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing=1; \
+	command -v pgbouncer >/dev/null 2>&1 || missing=1; \
+	command -v pgbench >/dev/null 2>&1 || missing=1; \
+	pkg-config --exists libpq 2>/dev/null || missing=1; \
+	if [ $$missing = 1 ]; then \
+	    echo "make deps-real: installing $(REAL_DEBS)"; \
+	    if [ "$$(id -u)" = 0 ]; then sudo=; else sudo=sudo; fi; \
+	    $$sudo apt-get update -qq && \
+	    DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -qq --no-install-recommends \
+	        $(REAL_DEBS) >/dev/null || exit 1; \
 	fi
 
 $(B)/%.o: %.c | deps
