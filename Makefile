@@ -79,6 +79,12 @@ deps-real:
 	        $(REAL_DEBS) >/dev/null || exit 1; \
 	fi
 
+# The load client of the real test bed: built only for the real tests (it needs libpq).
+$(B)/loadc: tests/real/loadc.c | deps-real
+	@mkdir -p $(@D)
+	$(CC) -D_POSIX_C_SOURCE=200809L $(shell pkg-config --cflags libpq 2>/dev/null) $(ALL_CFLAGS) \
+	    $< $(shell pkg-config --libs libpq 2>/dev/null) -lm -pthread -o $@
+
 $(B)/%.o: %.c | deps
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) -MMD -MP -c $< -o $@
