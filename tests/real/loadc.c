@@ -12,6 +12,7 @@
  *
  *   loadc --port P [--host H] --clients N --warmup-s W --duration-s D [--statements K]
  *         [--sleep-ms S] [--tx] [--connect-per-tx] [--think-ms T] [--records FILE]
+ *         [--grace-s G]   (default 2: then a client still blocked has its socket shut down)
  *   loadc --pgbench-log --warmup-s W --duration-s D FILE...    (pgbench -l logs, same summary)
  *
  * The summary is one CSV header line and one row on stdout.  Error kinds (poolsim's
@@ -26,6 +27,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <time.h>
 
 enum kind {
@@ -69,6 +71,7 @@ struct opts {
     double warmup_s, duration_s;
     int statements;
     double sleep_ms, think_ms;
+    double grace_s; /* after the window, before blocked clients are cut off */
     int tx, connect_per_tx, pgbench_log;
     const char *records;
 };
@@ -84,7 +87,9 @@ struct shared {
 
 struct worker {
     struct shared *sh;
+    pthread_mutex_t lock; /* guards conn's assignment and done, for the main thread's stop */
     PGconn *conn;
+    int done;
     struct recs recs;
 };
 
@@ -156,8 +161,10 @@ static enum kind note(struct shared *sh, const char *sqlstate, const char *msg)
 
 static void drop(struct worker *w)
 {
+    pthread_mutex_lock(&w->lock);
     PQfinish(w->conn);
     w->conn = NULL;
+    pthread_mutex_unlock(&w->lock);
 }
 
 /* One statement; on error: classify, then drop a broken connection or roll back. */
@@ -185,7 +192,10 @@ static enum kind run_tx(struct worker *w)
 {
     const struct opts *o = w->sh->o;
     if (!w->conn) {
-        w->conn = PQconnectdb(w->sh->conninfo);
+        PGconn *c = PQconnectdb(w->sh->conninfo);
+        pthread_mutex_lock(&w->lock);
+        w->conn = c;
+        pthread_mutex_unlock(&w->lock);
         if (PQstatus(w->conn) != CONNECTION_OK) {
             enum kind k = note(w->sh, NULL, PQerrorMessage(w->conn));
             drop(w);
@@ -224,7 +234,31 @@ static void *worker_main(void *arg)
     if (w->conn) {
         drop(w);
     }
+    pthread_mutex_lock(&w->lock);
+    w->done = 1;
+    pthread_mutex_unlock(&w->lock);
     return NULL;
+}
+
+/*
+ * After the window and a grace period, a client still blocked (waiting at PgBouncer for a
+ * server that never comes, as in session mode with fewer servers than clients) has its socket
+ * shut down: its transaction fails after the window and is not counted.
+ */
+static void stop_stragglers(struct worker *w, int n, const struct shared *sh)
+{
+    int64_t stop_ns = (int64_t)((sh->o->warmup_s + sh->o->duration_s + sh->o->grace_s) * 1e9);
+    int64_t left_ns = stop_ns - since_ns(&sh->t0);
+    if (left_ns > 0) {
+        sleep_ms((double)left_ns / 1e6);
+    }
+    for (int i = 0; i < n; i++) {
+        pthread_mutex_lock(&w[i].lock);
+        if (!w[i].done && w[i].conn && PQsocket(w[i].conn) >= 0) {
+            shutdown(PQsocket(w[i].conn), SHUT_RDWR);
+        }
+        pthread_mutex_unlock(&w[i].lock);
+    }
 }
 
 static int cmp_i64(const void *a, const void *b)
@@ -340,14 +374,17 @@ static int run_load(const struct opts *o)
     clock_gettime(CLOCK_MONOTONIC, &sh.t0);
     for (int i = 0; i < o->clients; i++) {
         w[i].sh = &sh;
+        pthread_mutex_init(&w[i].lock, NULL);
         if (pthread_create(&th[i], NULL, worker_main, &w[i]) != 0) {
             fprintf(stderr, "loadc: cannot start thread %d\n", i);
             abort();
         }
     }
+    stop_stragglers(w, o->clients, &sh);
     struct recs all = {0};
     for (int i = 0; i < o->clients; i++) {
         pthread_join(th[i], NULL);
+        pthread_mutex_destroy(&w[i].lock);
         for (size_t j = 0; j < w[i].recs.n; j++) {
             const struct record *x = &w[i].recs.v[j];
             push(&all, x->start_ns, x->end_ns, x->kind);
@@ -410,7 +447,8 @@ static int run_pgbench_log(const struct opts *o, int nfiles, char **files)
 
 static int parse_args(struct opts *o, int argc, char **argv, int *first_file)
 {
-    *o = (struct opts){.host = "127.0.0.1", .clients = 1, .statements = 1, .duration_s = 10};
+    *o = (struct opts){
+        .host = "127.0.0.1", .clients = 1, .statements = 1, .duration_s = 10, .grace_s = 2};
     int i = 1;
     for (; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
@@ -441,6 +479,8 @@ static int parse_args(struct opts *o, int argc, char **argv, int *first_file)
             o->duration_s = strtod(v, NULL), i++;
         } else if (strcmp(a, "--sleep-ms") == 0) {
             o->sleep_ms = strtod(v, NULL), i++;
+        } else if (strcmp(a, "--grace-s") == 0) {
+            o->grace_s = strtod(v, NULL), i++;
         } else if (strcmp(a, "--think-ms") == 0) {
             o->think_ms = strtod(v, NULL), i++;
         } else {
