@@ -9,7 +9,15 @@
 # has no app cost: network, backend start and pg_sleep's overshoot are the test bed's
 # calibration) is what Node adds per call: app(n) = a + n * s, a per call (HTTP parse, routing,
 # answer, the load generator's own cost) and s per statement (pool.query's checkout and
-# release, pg's message parsing).  Two equations, two unknowns.  Prints both runs and a, s.
+# release, pg's message parsing).  Two equations, two unknowns.
+#
+# pg_sleep's overshoot grows with the machine's load (0.24 ms in tests/real/calibration.env,
+# measured at load 0.4-2.4; about 1 ms at load 7), and it is server time: it holds the server.
+# So pgbench (1 client, SELECT pg_sleep(0.02) through PgBouncer in transaction mode, same
+# duration) measures today's overshoot: pgbench's mean latency minus 20 ms minus poolsim's own
+# round trips for it.  The part of s that is the overshoot beyond the one the files were written
+# with (sleep_overshoot_ms of tests/real/app/calibration.env) is server time; the rest is Node's.
+# experiments/real-app-cal.json's server_time must be 20 ms + that sleep_overshoot_ms.  Prints the runs and a, s, the overshoot and Node's share of s.
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../../.." && pwd)
@@ -31,7 +39,22 @@ for n in 1 3; do
     p=$(col "$work/real-$n/real.csv" latency_p50_ms)
     echo "statements=$n sim_mean_ms=$s real_mean_ms=$r real_p50_ms=$p app_ms=$(awk -v r="$r" -v s="$s" 'BEGIN { printf "%.3f", r - s }')"
 done | tee "$work/out.txt"
-awk '{ for (i = 1; i <= NF; i++) { split($i, kv, "="); v[NR, kv[1]] = kv[2] } }
+# Today's overshoot, through PgBouncer as the app's statements go.
+(
+    eval "$("$here/../servers.sh" start --bouncer pool_mode=transaction)" || exit 1
+    trap '"$here/../servers.sh" stop "$REAL_STATE"' EXIT
+    echo 'SELECT pg_sleep(0.02);' >"$work/s.sql"
+    PGSSLMODE=disable pgbench -n -h 127.0.0.1 -p "$REAL_BOUNCER_PORT" -U postgres -c 1 -T "$dur" \
+        -f "$work/s.sql" postgres 2>&1 | sed -n 's/^latency average = \([0-9.]*\) ms$/pgbench_ms=\1/p'
+) >"$work/pgbench.txt"
+# poolsim's latency of one statement, minus its server_time: its round trips.
+st=$(jq -r '.app.endpoints.c0.operations[0].server_time | rtrimstr("ms")' "$root/experiments/real-app-cal.json")
+rt=$(awk -v s="$(head -n 1 "$work/out.txt" | sed 's/.*sim_mean_ms=\([0-9.]*\).*/\1/')" -v t="$st" 'BEGIN { printf "%.4f", s - t }')
+cat "$work/pgbench.txt"
+base=$(. "$here/calibration.env" && echo "$sleep_overshoot_ms")
+awk -v rt="$rt" -v base="$base" '{ for (i = 1; i <= NF; i++) { split($i, kv, "="); v[NR, kv[1]] = kv[2] } }
     END { s = (v[2, "app_ms"] - v[1, "app_ms"]) / 2; a = v[1, "app_ms"] - s
-          printf "app_per_call_ms=%.3f app_per_statement_ms=%.3f\n", a, s }' "$work/out.txt"
+          o = v[3, "pgbench_ms"] - 20 - rt
+          printf "app_per_call_ms=%.3f app_per_statement_ms=%.3f sleep_overshoot_ms=%.3f node_per_statement_ms=%.3f\n", a, s, o, s - (o - base) }' \
+    "$work/out.txt" "$work/pgbench.txt"
 echo "load average: $(cut -d' ' -f1-3 /proc/loadavg)"

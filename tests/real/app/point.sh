@@ -32,6 +32,8 @@ file=${1:?usage: point.sh FILE OUTDIR [DURATION_S]}
 out=${2:?outdir}
 # shellcheck source=../calibration.env
 . "$real/calibration.env"
+# shellcheck source=calibration.env
+. "$here/calibration.env"
 # shellcheck source=../lib.sh
 . "$real/lib.sh"
 REAL_QUIET=1
