@@ -22,13 +22,15 @@
 //                      batch $transaction([...]) (pool.connect, BEGIN, ..., COMMIT)
 //
 // Routes: GET /e/<i> runs endpoint i on controller i mod CONTROLLERS; GET /random runs it on a
-// random controller; GET /stats answers each pool's totalCount, idleCount and waitingCount.
+// random controller; GET /stats answers each pool's totalCount, idleCount and waitingCount, the
+// process's CPU share since the start and its event loop's delay (p50, p99, max).
 // A call answers 200 "ok", or 503 with a JSON body {"kind": K, "message": M}, K being the
 // failure kind in poolsim's names (errkind.c): pg_pool_timeout, pg_connection_timeout,
 // query_wait_timeout, max_client_conn, query_timeout, server_login_retry, 53300, or "other".
 // SIGTERM and SIGINT end the process at once (the load is over; nothing is worth draining).
 'use strict';
 const http = require('http');
+const { monitorEventLoopDelay } = require('perf_hooks');
 const pg = require('pg');
 
 function envInt(name, dflt) {
@@ -157,8 +159,14 @@ async function runTransaction(pool) {
     client.release();
 }
 
+// x-app-ms: the time from the request's arrival to its answer, so that load.js can tell the
+// HTTP path's own time (its latency minus this) from the app's.
 function answer(res, code, body) {
-    res.writeHead(code, { 'content-type': code === 200 ? 'text/plain' : 'application/json' });
+    const ms = res.t0 === undefined ? 0 : Number(process.hrtime.bigint() - res.t0) / 1e6;
+    res.writeHead(code, {
+        'content-type': code === 200 ? 'text/plain' : 'application/json',
+        'x-app-ms': ms.toFixed(3),
+    });
     res.end(body);
 }
 
@@ -177,13 +185,39 @@ async function endpoint(i, res) {
     }
 }
 
+// The event loop's delay (how late a timer runs: the app's CPU queue) and the CPU used, for
+// /stats: poolsim models Node's cost as a pure delay, not as a single server.
+const loopDelay = monitorEventLoopDelay({ resolution: 5 });
+loopDelay.enable();
+const started = { cpu: process.cpuUsage(), ns: process.hrtime.bigint() };
+// The pg.Pools' queue length and clients, sampled every 10 ms (time averages for /stats).
+const sampled = { n: 0, waiting: 0, total: 0 };
+setInterval(() => {
+    sampled.n++;
+    for (const x of pools) {
+        sampled.waiting += x.waitingCount || 0;
+        sampled.total += x.totalCount || 0;
+    }
+}, 10).unref();
+
 function stats(res) {
+    const cpu = process.cpuUsage(started.cpu);
+    const wallUs = Number(process.hrtime.bigint() - started.ns) / 1000;
+    const loop = {
+        cpu_share: (cpu.user + cpu.system) / wallUs,
+        loop_delay_p50_ms: loopDelay.percentile(50) / 1e6,
+        loop_delay_p99_ms: loopDelay.percentile(99) / 1e6,
+        loop_delay_max_ms: loopDelay.max / 1e6,
+        pool_waiting_mean: sampled.n ? sampled.waiting / sampled.n : 0,
+        pool_clients_mean: sampled.n ? sampled.total / sampled.n : 0,
+    };
     const p = pools.map((x) => ({ total: x.totalCount, idle: x.idleCount, waiting: x.waitingCount }));
     // (undefined with prisma7: the adapter's pool is private)
-    answer(res, 200, JSON.stringify({ pools: p, idleErrors: idleErrors.n }) + '\n');
+    answer(res, 200, JSON.stringify({ loop, pools: p, idleErrors: idleErrors.n }) + '\n');
 }
 
 const server = http.createServer((req, res) => {
+    res.t0 = process.hrtime.bigint();
     const m = /^\/e\/(\d+)$/.exec(req.url);
     if (m) {
         endpoint(Number(m[1]), res);

@@ -85,9 +85,10 @@ function once(agent, url, cb) {
         res.on('data', (d) => {
             body += d;
         });
+        const appMs = Number(res.headers['x-app-ms']);
         res.on('end', () => {
             if (res.statusCode === 200) {
-                return cb('ok');
+                return cb('ok', appMs);
             }
             let kind = `http_${res.statusCode}`;
             try {
@@ -95,7 +96,7 @@ function once(agent, url, cb) {
             } catch (e) {
                 // not the app's JSON: keep http_<code>
             }
-            return cb(kind);
+            return cb(kind, appMs);
         });
         res.on('error', () => cb('socket'));
     });
@@ -145,6 +146,8 @@ function summary(o, recs, inFlight) {
         ok_latency_p50_ms: quantile(ok, 0.5),
         ok_latency_p95_ms: quantile(ok, 0.95),
         ok_latency_p99_ms: quantile(ok, 0.99),
+        // Not poolsim's: the HTTP path's own time per call (load.js's latency minus x-app-ms).
+        http_path_mean_ms: mean(recs.map((r) => r.http).filter(Number.isFinite)),
     };
     for (const k of kinds) {
         cols[`errors_${k}`] = by[k] || 0;
@@ -171,14 +174,14 @@ function main() {
         }
         const start = now();
         inFlight++;
-        once(agent, o.url + pick(paths), (kind) => {
+        once(agent, o.url + pick(paths), (kind, appMs) => {
             const end = now();
             inFlight--;
             if (stopped) {
                 return;
             }
             if (end >= from && end < to) {
-                recs.push({ ms: end - start, kind });
+                recs.push({ ms: end - start, kind, http: Number.isFinite(appMs) ? end - start - appMs : NaN });
             }
             if (o.records) {
                 raw.push(`${(start / 1000).toFixed(6)},${(end - start).toFixed(3)},${kind}`);

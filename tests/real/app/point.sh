@@ -24,7 +24,7 @@
 #
 # Every process started here - PostgreSQL, PgBouncer (lib.sh, by PID), the app, the load
 # generator and the sampler (by PID) - is stopped when this script ends, fails or is
-# interrupted.  APP_POINT_FAIL=1 makes the point fail while everything runs (tests/t_real_app.sh).
+# interrupted; APP_PIDFILE=FILE appends their PIDs to FILE.  APP_POINT_FAIL=1 makes the point fail while everything runs (tests/t_real_app.sh).
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 real=$(cd "$here/.." && pwd)
@@ -100,11 +100,15 @@ trap 'app_stop_all; real_stop_all; trap - INT; kill -INT $$' INT
 trap 'app_stop_all; real_stop_all; trap - TERM; kill -TERM $$' TERM
 real_pg_start "${pg_opts[@]}" || exit 1
 real_bouncer_start "${bouncer_opts[@]}" || exit 1
+# For tests/t_real_app.sh: every PID this point starts, to check that none outlives it.
+pidfile=${APP_PIDFILE:-/dev/null}
+echo "$REAL_PG_PID $REAL_BOUNCER_PID" >>"$pidfile"
 
 # SHOW POOLS every 0.5 s on one admin connection, opened before the load (psql's \watch).
 printf 'SHOW POOLS\n\\watch 0.5\n' | psql -X -q -A -h 127.0.0.1 -p "$REAL_BOUNCER_PORT" -U postgres \
     -d pgbouncer >"$REAL_STATE/pools.txt" 2>/dev/null &
 APP_PIDS+=($!)
+echo "$!" >>"$pidfile"
 
 app_port=$(real_free_port) || exit 1
 PGPORT=$REAL_BOUNCER_PORT APP_PORT=$app_port CONTROLLERS=$controllers POOL_MAX=$pool_max \
@@ -112,6 +116,7 @@ PGPORT=$REAL_BOUNCER_PORT APP_PORT=$app_port CONTROLLERS=$controllers POOL_MAX=$
     KIND=$kind DRIVER=$driver node "$here/app.js" >"$out/app.log" 2>&1 &
 app_pid=$!
 APP_PIDS+=("$app_pid")
+echo "$app_pid" >>"$pidfile"
 real_wait_port "$app_pid" "$app_port" || { echo "point.sh: the app did not start" >&2; cat "$out/app.log" >&2; exit 1; }
 [ "${APP_POINT_FAIL:-0}" = 1 ] && { echo "point.sh: failing on purpose (APP_POINT_FAIL=1)" >&2; exit 1; }
 
@@ -120,6 +125,7 @@ node "$here/load.js" --url "http://127.0.0.1:$app_port" --connections "$users" \
     --records "$out/records.csv" >"$out/real.csv" 2>"$out/load.log" &
 load_pid=$!
 APP_PIDS+=("$load_pid")
+echo "$load_pid" >>"$pidfile"
 wait "$load_pid"
 rc=$?
 curl -s --max-time 5 "http://127.0.0.1:$app_port/stats" >"$out/app-stats.json" 2>/dev/null ||
