@@ -67,5 +67,24 @@ awk -v rt="$rt" -v base="$base" '{ for (i = 1; i <= NF; i++) { split($i, kv, "="
           n = s3 - (o - base); if (n < 0) n = 0
           printf "measured: http_path_ms=%.3f (per call) per_statement_ms=%.3f sleep_overshoot_ms=%.3f node_per_statement_ms=%.3f\n", h, s3, o, s3 - (o - base)
           printf "CAL overshoot_ms=%.3f http_path_ms=%.3f node_per_statement_ms=%.3f\n", o, h, n }' \
-    "$work/out.txt" "$work/pgbench.txt"
+    "$work/out.txt" "$work/pgbench.txt" >"$work/cal.txt"
+cat "$work/cal.txt"
+# The spread: one statement's time as the 1-statement calls saw it (latency minus the HTTP path,
+# poolsim's round trips and Node's per statement: the jitter of all of them lands on the server
+# time), as quantiles, none below pg_sleep's 20 ms and
+# each at least 1 us above the one before (poolsim's empirical distributions increase).  A
+# constant server time makes every call alike (p95 = p50); the loaded machine does not.
+h1=$(col "$work/real-1/real.csv" http_path_mean_ms)
+nps=$(sed -n 's/^CAL .*node_per_statement_ms=\([0-9.]*\).*/\1/p' "$work/cal.txt")
+awk -F, -v h="$h1" -v rt="$rt" -v n="${nps:-0}" 'NR > 1 && $1 >= 2 { print $2 - h - rt - n }' \
+    "$work/real-1/records.csv" | sort -n | awk '{ a[NR] = $1 } END {
+        split("0 0.05 0.1 0.25 0.5 0.75 0.9 0.95 0.99 1", q, " ")
+        printf "CALDIST"
+        prev = 0
+        for (i = 1; i <= 10; i++) {
+            k = int(q[i] * (NR - 1)) + 1; v = a[k]; if (v < 20) v = 20
+            if (v <= prev) v = prev + 0.001
+            printf " %s:%.3f", q[i], v; prev = v
+        }
+        printf "\n" }'
 echo "load average: $(cut -d' ' -f1-3 /proc/loadavg)"

@@ -28,6 +28,24 @@
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 real=$(cd "$here/.." && pwd)
+# A server can lose its port between the free-port check and its bind (lib.sh picks ports in
+# 20000-39999, partly the kernel's ephemeral range, and this machine makes thousands of
+# connections): the inner run then exits 75, and the point is tried again, up to 3 times.
+# The outer run forwards SIGTERM/SIGINT to the inner one and waits for it (which stops all).
+if [ -z "${APP_POINT_INNER:-}" ]; then
+    for try in 1 2 3; do
+        APP_POINT_INNER=1 bash "$0" "$@" &
+        inner=$!
+        trap 'kill -TERM $inner 2>/dev/null; wait $inner; exit 143' TERM
+        trap 'kill -TERM $inner 2>/dev/null; wait $inner; exit 130' INT
+        wait $inner
+        rc=$?
+        trap - TERM INT
+        [ $rc = 75 ] || exit $rc
+        echo "point.sh: a port was taken under us; trying again ($try)" >&2
+    done
+    exit 1
+fi
 file=${1:?usage: point.sh FILE OUTDIR [DURATION_S]}
 out=${2:?outdir}
 # shellcheck source=../calibration.env
@@ -98,8 +116,8 @@ real_init || exit 1
 trap 'app_stop_all; real_stop_all' EXIT
 trap 'app_stop_all; real_stop_all; trap - INT; kill -INT $$' INT
 trap 'app_stop_all; real_stop_all; trap - TERM; kill -TERM $$' TERM
-real_pg_start "${pg_opts[@]}" || exit 1
-real_bouncer_start "${bouncer_opts[@]}" || exit 1
+real_pg_start "${pg_opts[@]}" || exit 75
+real_bouncer_start "${bouncer_opts[@]}" || exit 75
 # For tests/t_real_app.sh: every PID this point starts, to check that none outlives it.
 pidfile=${APP_PIDFILE:-/dev/null}
 echo "$REAL_PG_PID $REAL_BOUNCER_PID" >>"$pidfile"
@@ -110,14 +128,23 @@ printf 'SHOW POOLS\n\\watch 0.5\n' | psql -X -q -A -h 127.0.0.1 -p "$REAL_BOUNCE
 APP_PIDS+=($!)
 echo "$!" >>"$pidfile"
 
-app_port=$(real_free_port) || exit 1
+# The app's port below the ephemeral range (32768-60999), where no outgoing connection takes it.
+app_port=
+for i in $(seq 1 200); do
+    p=$((10000 + (RANDOM % 10000)))
+    if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then
+        app_port=$p
+        break
+    fi
+done
+[ -n "$app_port" ] || exit 75
 PGPORT=$REAL_BOUNCER_PORT APP_PORT=$app_port CONTROLLERS=$controllers POOL_MAX=$pool_max \
     CONN_TIMEOUT_MS=$cto_ms IDLE_TIMEOUT_MS=$idle_ms STATEMENTS=$statements SLEEP_MS=$sleep_ms \
     KIND=$kind DRIVER=$driver node "$here/app.js" >"$out/app.log" 2>&1 &
 app_pid=$!
 APP_PIDS+=("$app_pid")
 echo "$app_pid" >>"$pidfile"
-real_wait_port "$app_pid" "$app_port" || { echo "point.sh: the app did not start" >&2; cat "$out/app.log" >&2; exit 1; }
+real_wait_port "$app_pid" "$app_port" || { echo "point.sh: the app did not start" >&2; cat "$out/app.log" >&2; exit 75; }
 [ "${APP_POINT_FAIL:-0}" = 1 ] && { echo "point.sh: failing on purpose (APP_POINT_FAIL=1)" >&2; exit 1; }
 
 node "$here/load.js" --url "http://127.0.0.1:$app_port" --connections "$users" \
