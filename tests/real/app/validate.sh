@@ -12,9 +12,11 @@
 #
 # Today's calibration: on this shared 2-core machine pg_sleep's overshoot and the HTTP path's
 # time follow the load of the moment (0.24 to 1.25 ms and 1 to 2.4 ms between 04:10 and 04:40
-# on 2026-11-28), so calibrate.sh runs first and its CAL line is substituted into a copy of
-# every point for poolsim: server_time = 20 ms + the overshoot, the first `app` operation =
-# the HTTP path's time, the `app` operations after the statements = Node's own per statement.
+# on 2026-11-28), so calibrate.sh runs first and its CAL and CALDIST lines are substituted into
+# a copy of every point for poolsim: server_time = the measured spread of a statement (CALDIST,
+# empirical quantiles from 20 ms up; without it 20 ms + the overshoot), the first `app`
+# operation = the HTTP path's time, the `app` operations after the statements = Node's own per
+# statement; and 10 replications (seeds), whose range compare.awk shows.
 # Nothing else of the point changes (the real run uses the committed file: pg_sleep(0.02)
 # either way).  The table shows poolsim on the committed file too, and the verdict is on
 # today's.  Prisma's part
@@ -50,6 +52,14 @@ cal_get()
 overshoot=$(cal_get overshoot_ms)
 http_ms=$(cal_get http_path_ms)
 node_ms=$(cal_get node_per_statement_ms)
+# CALDIST q:ms ...: the spread of a statement's time, as poolsim's empirical quantiles.
+dist=$(sed -n 's/^CALDIST //p' "$work/calibration.txt" | tr ' ' '\n' |
+    awk -F: 'NF == 2 { printf "%s[%s, \"%sms\"]", n++ ? ", " : "", $1, $2 }')
+if [ -n "$dist" ]; then
+    dist="{\"dist\": \"empirical\", \"quantiles\": [$dist]}"
+else
+    dist="\"$(awk -v o="${overshoot:-0.24}" 'BEGIN { printf "%.3fms", 20 + o }')\""
+fi
 if [ -z "$overshoot" ] || [ -z "$http_ms" ] || [ -z "$node_ms" ]; then
     echo "validate-real-app: no calibration today; the committed one is used" >&2
     . "$here/calibration.env"
@@ -58,8 +68,7 @@ fi
 # The point with today's calibration (see above).
 recalibrate()
 {
-    jq --arg st "$(awk -v o="$overshoot" 'BEGIN { printf "%.3fms", 20 + o }')" \
-        --arg a "${http_ms}ms" --arg n "${node_ms}ms" '
+    jq --argjson st "$dist" --arg a "${http_ms}ms" --arg n "${node_ms}ms" '
         .app.endpoints |= map_values(.operations |= (to_entries | map(
             if .value.type == "app" then .value.time = (if .key == 0 then $a else $n end)
             else .value.server_time = $st end) | map(.value)))' "$1"
@@ -74,7 +83,8 @@ for name in "${points[@]}"; do
     echo "validate-real-app: $name" >&2
     "$root/$B/poolsim" run "$file" --out "$work/simc-$name" --quiet || { echo "poolsim failed on $name" >&2; exit 1; }
     recalibrate "$file" >"$work/today-$name.json"
-    "$root/$B/poolsim" run "$work/today-$name.json" --out "$work/sim-$name" --quiet || { echo "poolsim failed on $name (today)" >&2; exit 1; }
+    "$root/$B/poolsim" run "$work/today-$name.json" --set replications=10 --out "$work/sim-$name" \
+        --quiet || { echo "poolsim failed on $name (today)" >&2; exit 1; }
     load=$(cut -d' ' -f1 /proc/loadavg)
     { echo "### $name"; echo; jq -r .description "$file"; echo; } >>"$body"
     if ! "$here/point.sh" "$file" "$work/real-$name" >"$work/real-$name.log" 2>&1; then
@@ -85,7 +95,8 @@ for name in "${points[@]}"; do
         continue
     fi
     awk -F, -f "$here/compare.awk" "$work/sim-$name/points.csv" "$work/real-$name/real.csv" \
-        "$work/real-$name/pgbouncer.txt" "$work/simc-$name/points.csv" >"$work/cmp.txt"
+        "$work/real-$name/pgbouncer.txt" "$work/simc-$name/points.csv" \
+        "$work/sim-$name/replications.csv" >"$work/cmp.txt"
     v=$(sed -n 's/^VERDICT //p' "$work/cmp.txt")
     {
         echo "Load average at start: $load."
@@ -116,13 +127,17 @@ done
     echo "whichever is larger; 5xx share of each kind within 2 points; the same kinds on both sides."
     echo
     echo "Node's calibration measured again now (tests/real/app/calibrate.sh build 10). poolsim runs"
-    echo "each point twice: as committed (tests/real/app/calibration.env) and with today's CAL line"
-    echo "substituted (server_time = 20 ms + the overshoot; first \`app\` operation = the HTTP path;"
-    echo "the others = Node's per statement); the verdict is on today's:"
+    echo "each point twice: as committed (tests/real/app/calibration.env) and with today's CAL"
+    echo "and CALDIST lines substituted (server_time = the measured spread of one statement as"
+    echo "empirical quantiles; first \`app\` operation = the HTTP path; the others = Node's per"
+    echo "statement) and 10 replications (seeds); the verdict is on today's: issue 9's tolerance"
+    echo "around poolsim's mean, or, where marked, the range of its 10 seeds:"
     echo
     echo '```'
     cat "$work/calibration.txt"
     echo '```'
+    echo
+    explanation _coverage
     echo
     echo "| point | verdict |"
     echo "|---|---|"
