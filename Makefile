@@ -127,6 +127,11 @@ plots: $(B)/poolsim
 	    $(B)/poolsim plot "$${d%/}" || exit 1; \
 	done
 
+# Real PgBouncer + PostgreSQL against poolsim, every point of tests/real/points.txt (about
+# 15 minutes): VALIDATION.md.  POINTS="real-tx-below ..." runs only those.
+validate-real: $(B)/poolsim $(B)/loadc deps-real
+	bash tests/real/validate.sh $(B) VALIDATION.md $(POINTS)
+
 # Every test: the Check suites (mechanism and statistical), then the
 # program-level scripts (loader errors, determinism, ...).
 check: check-unit check-scripts

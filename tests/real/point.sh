@@ -130,7 +130,7 @@ if [ "$pooler" = pgbouncer ]; then
             END { printf "pools_samples=%d\ncl_waiting_max=%d\nmaxwait_max_ms=%.3f\n", NR, w, m * 1000 }' \
             "$REAL_STATE/pools.txt" 2>/dev/null
         real_psql "$REAL_BOUNCER_PORT" pgbouncer 'SHOW STATS' | grep '^postgres|' | awk -F'|' \
-            '{ printf "total_xact_count=%s\ntotal_query_count=%s\ntotal_wait_time_ms=%.3f\n", $3, $4, $9 / 1000 }'
+            '{ printf "total_xact_count=%s\ntotal_query_count=%s\ntotal_wait_time_ms=%.3f\n", $2, $3, $8 / 1000 }'
     } >"$out/$driver-pgbouncer.txt"
 fi
 exit $rc
