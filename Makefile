@@ -139,7 +139,8 @@ check: check-unit check-scripts
 check-unit: $(B)/check_all
 	$(B)/check_all
 
-check-scripts: $(B)/poolsim
+# $(B)/loadc brings deps-real: tests/t_real.sh runs real PgBouncer and PostgreSQL.
+check-scripts: $(B)/poolsim $(B)/loadc
 	@for t in tests/t_*.sh; do \
 	    [ -e "$$t" ] || continue; \
 	    echo "== $$t"; B=$(B) bash "$$t" || exit 1; \

@@ -91,7 +91,7 @@ run_loadc()
         --records "$out/loadc-records.csv")
     [ "$type" = transaction ] && args+=(--tx)
     [ "$per_tx" = true ] && args+=(--connect-per-tx)
-    "$loadc" "${args[@]}" >"$out/loadc.csv"
+    real_run "$loadc" "${args[@]}" >"$out/loadc.csv"
 }
 
 run_pgbench()
@@ -107,9 +107,9 @@ run_pgbench()
     } >"$script"
     [ "$users" -lt 2 ] && jobs=1
     [ "$per_tx" = true ] && args+=(-C)
-    (cd "$REAL_STATE" && PGSSLMODE=disable pgbench -n -h 127.0.0.1 -p "$port" -U postgres \
+    PGSSLMODE=disable real_run pgbench -n -h 127.0.0.1 -p "$port" -U postgres \
         -c "$users" -j "$jobs" -T "$(awk -v w="$warmup_s" -v d="$duration_s" 'BEGIN { print int(w + d + 0.999) }')" \
-        -f "$script" -l --log-prefix=pgb "${args[@]}" postgres >"$out/pgbench.out" 2>&1)
+        -f "$script" -l --log-prefix="$REAL_STATE/pgb" "${args[@]}" postgres >"$out/pgbench.out" 2>&1
     "$loadc" --pgbench-log --warmup-s "$warmup_s" --duration-s "$duration_s" "$REAL_STATE"/pgb.* \
         >"$out/pgbench.csv"
 }
