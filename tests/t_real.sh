@@ -138,6 +138,9 @@ wait "$victim" 2>/dev/null
 [ "$(wc -l <"$t/pids-term" 2>/dev/null)" -ge 2 ] || bad "the interrupted point started no servers"
 [ -z "$(alive "$t/pids-term")" ] || bad "servers left after SIGTERM: $(alive "$t/pids-term")"
 pgrep -f "loadc --port .*--records $t/term/" >/dev/null && bad "loadc left after SIGTERM"
+# Nor any process of the point (its SHOW POOLS sampler is a subshell of point.sh).
+sleep 1
+pgrep -f "$t/term" >/dev/null && bad "processes of the interrupted point left: $(pgrep -f "$t/term" | tr '\n' ' ')"
 # And every server any point here started is gone.
 [ -z "$(cat "$t"/pids* | tr '\n' ' ' | xargs -r -n1 sh -c 'st=$(awk "{print \$3}" /proc/$0/stat 2>/dev/null) && [ "$st" != Z ] && echo $0')" ] ||
     bad "servers left running"

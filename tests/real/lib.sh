@@ -122,8 +122,18 @@ real_run()
     REAL_CLIENTS+=("$pid")
     wait "$pid"
     rc=$?
-    REAL_CLIENTS=()
+    real_client_done "$pid"
     return $rc
+}
+
+# real_client_done PID: a client that has been reaped is no longer ours to stop.
+real_client_done()
+{
+    local p keep=()
+    for p in "${REAL_CLIENTS[@]}"; do
+        [ "$p" = "$1" ] || keep+=("$p")
+    done
+    REAL_CLIENTS=("${keep[@]}")
 }
 
 # real_stop_pid PID SIGNAL: signal, wait up to 10 s, then SIGKILL; reap it.

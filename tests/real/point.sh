@@ -73,7 +73,7 @@ fi
 # admin connection would take one of the slots the point is about).
 sample_pools()
 {
-    while :; do
+    while real_alive "$REAL_BOUNCER_PID"; do
         real_psql "$REAL_BOUNCER_PORT" pgbouncer 'SHOW POOLS' 2>/dev/null | grep '^postgres|'
         sleep 0.5
     done >"$REAL_STATE/pools.txt"
@@ -82,6 +82,7 @@ sampler=
 if [ "$pooler" = pgbouncer ] && [ "$(q '.pooler.max_client_conn // empty')" = "" ]; then
     sample_pools &
     sampler=$!
+    REAL_CLIENTS+=("$sampler") # the trap stops it too
 fi
 
 run_loadc()
@@ -121,7 +122,7 @@ case "$driver" in
     fail) rc=1 ;; # for tests/t_real.sh: a point that fails while its servers run
     *) echo "point.sh: unknown driver $driver" >&2; rc=2 ;;
 esac
-[ -n "$sampler" ] && { kill "$sampler" 2>/dev/null; wait "$sampler" 2>/dev/null; }
+[ -n "$sampler" ] && { kill "$sampler" 2>/dev/null; wait "$sampler" 2>/dev/null; real_client_done "$sampler"; }
 
 if [ "$pooler" = pgbouncer ]; then
     {
