@@ -151,6 +151,11 @@ plots: $(B)/poolsim
 	    $(B)/poolsim plot "$${d%/}" || exit 1; \
 	done
 
+# Real PgBouncer + PostgreSQL against poolsim, every point of tests/real/points.txt (about
+# 15 minutes): VALIDATION.md.  POINTS="real-tx-below ..." runs only those.
+validate-real: $(B)/poolsim $(B)/loadc deps-real
+	bash tests/real/validate.sh $(B) VALIDATION.md $(POINTS)
+
 # Every test: the Check suites (mechanism and statistical), then the
 # program-level scripts (loader errors, determinism, ...).
 check: check-unit check-scripts
@@ -158,7 +163,8 @@ check: check-unit check-scripts
 check-unit: $(B)/check_all
 	$(B)/check_all
 
-check-scripts: $(B)/poolsim
+# $(B)/loadc brings deps-real: tests/t_real.sh runs real PgBouncer and PostgreSQL.
+check-scripts: $(B)/poolsim $(B)/loadc
 	@for t in tests/t_*.sh; do \
 	    [ -e "$$t" ] || continue; \
 	    echo "== $$t"; B=$(B) bash "$$t" || exit 1; \

@@ -9,7 +9,14 @@
 #   sleep_overshoot_ms   pg_sleep(0.02) minus 20 ms minus direct_rtt_ms -> added to server_time
 #   direct_connect_ms    a libpq connect (TCP + startup + trust auth, sslmode=disable) to
 #                        PostgreSQL: 2 round trips + fork and start of a backend
-#   backend_start_ms     direct_connect_ms - 2 * direct_rtt_ms -> postgres.backend_start
+#   backend_start_ms     direct_connect_ms - 2 * direct_rtt_ms (a bare connect; too low, see next)
+#   backend_start_tx_ms  a connect as the points pay it: p50 of connect + pg_sleep(0.02) on a new
+#                        connection each time, minus p50 of pg_sleep(0.02) on a persistent one,
+#                        minus 2 round trips -> postgres.backend_start (the new backend's first
+#                        statement also warms its catalog caches, and a bare connect misses that)
+#   backend_cpu_ms       CPU time (user + system) of one backend's life, connect to exit, from
+#                        the postmaster's reaped-children times over the connect-only run: what a
+#                        connect costs the server's cores (poolsim's backend_start is a pure delay)
 #   bouncer_connect_ms   a connect to PgBouncer, which answers the login itself: 2 of its round
 #                        trips -> network.app_pooler_rtt = bouncer_connect_ms / 2
 #   bouncer_rtt_ms       SELECT pg_sleep(0) through PgBouncer (transaction mode, server linked)
@@ -52,7 +59,19 @@ run()
 
 direct_rtt=$(run --port "$REAL_PG_PORT" --sleep-ms 0 --records "$REAL_STATE/d0.csv")
 d20=$(run --port "$REAL_PG_PORT" --sleep-ms 20)
+# The postmaster's reaped children's user + system time, in clock ticks (fields 16 and 17).
+child_ticks()
+{
+    awk '{ print $16 + $17 }' "/proc/$REAL_PG_PID/stat"
+}
+ticks0=$(child_ticks)
+"$loadc" --warmup-s 0 --duration-s "$secs" --port "$REAL_PG_PORT" --statements 0 --connect-per-tx \
+    >"$REAL_STATE/conn.csv"
+ticks1=$(child_ticks)
+backend_cpu=$(awk -F, -v t="$((ticks1 - ticks0))" -v hz="$(getconf CLK_TCK)" \
+    'NR == 2 { printf "%.3f\n", ($1 > 0 ? t / hz * 1000 / $1 : 0) }' "$REAL_STATE/conn.csv")
 direct_connect=$(run --port "$REAL_PG_PORT" --statements 0 --connect-per-tx)
+d20c=$(run --port "$REAL_PG_PORT" --sleep-ms 20 --connect-per-tx)
 bouncer_connect=$(run --port "$REAL_BOUNCER_PORT" --statements 0 --connect-per-tx)
 bouncer_rtt=$(run --port "$REAL_BOUNCER_PORT" --sleep-ms 0)
 loadc_gap=$(gap_loadc "$REAL_STATE/d0.csv")
@@ -67,11 +86,13 @@ pgbench_gap=$(cat "$REAL_STATE"/pgb.* 2>/dev/null |
            if (n++) printf "%.3f\n", (start - last) / 1000; last = end }' | median)
 
 awk -v r="$direct_rtt" -v d="$d20" -v dc="$direct_connect" -v bc="$bouncer_connect" \
-    -v br="$bouncer_rtt" -v lg="$loadc_gap" -v pg="$pgbench_gap" 'BEGIN {
+    -v br="$bouncer_rtt" -v lg="$loadc_gap" -v pg="$pgbench_gap" -v dc20="$d20c" -v cpu="$backend_cpu" 'BEGIN {
     printf "direct_rtt_ms=%.4f\n", r
     printf "sleep_overshoot_ms=%.4f\n", d - 20 - r
     printf "direct_connect_ms=%.4f\n", dc
     printf "backend_start_ms=%.4f\n", dc - 2 * r
+    printf "backend_start_tx_ms=%.4f\n", dc20 - d - 2 * r
+    printf "backend_cpu_ms=%.3f\n", cpu
     printf "bouncer_connect_ms=%.4f\n", bc
     printf "app_pooler_rtt_ms=%.4f\n", bc / 2
     printf "bouncer_rtt_ms=%.4f\n", br

@@ -13,6 +13,7 @@
 #   real_bouncer_stop                  stop PgBouncer only (a new config = a new PgBouncer)
 #   real_stop_all                      stop everything (also what the trap runs)
 #   real_psql PORT DB SQL              one psql call (user postgres, no password: trust)
+#   real_run CMD...                    run a load client so that a signal stops it too
 #
 # Invariants: every PID in REAL_PIDS is a server we started and have not yet reaped; every
 # directory in REAL_DIRS is ours to delete.  Each PID is also written to $REAL_STATE/pids so
@@ -21,6 +22,7 @@
 REAL_USER=${REAL_USER:-poolsim-test}
 REAL_PGBIN=${REAL_PGBIN:-$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)}
 REAL_PIDS=()
+REAL_CLIENTS=()
 REAL_DIRS=()
 REAL_BOUNCER_PID=
 REAL_PG_PORT=
@@ -101,10 +103,37 @@ real_wait_port()
     return 1
 }
 
+# Every server PID also goes to $REAL_PID_LOG when set (tests check afterwards that none lives).
 real_track()
 {
     REAL_PIDS+=("$1")
     echo "$1" >>"$REAL_STATE/pids"
+    [ -z "${REAL_PID_LOG:-}" ] || echo "$1" >>"$REAL_PID_LOG"
+}
+
+# real_run CMD...: a load client in the background, waited for; `wait` returns at once when a
+# signal arrives (a foreground command would delay the trap until it ends), and the trap
+# stops the client before the servers.
+real_run()
+{
+    local pid rc
+    "$@" &
+    pid=$!
+    REAL_CLIENTS+=("$pid")
+    wait "$pid"
+    rc=$?
+    real_client_done "$pid"
+    return $rc
+}
+
+# real_client_done PID: a client that has been reaped is no longer ours to stop.
+real_client_done()
+{
+    local p keep=()
+    for p in "${REAL_CLIENTS[@]}"; do
+        [ "$p" = "$1" ] || keep+=("$p")
+    done
+    REAL_CLIENTS=("${keep[@]}")
 }
 
 # real_stop_pid PID SIGNAL: signal, wait up to 10 s, then SIGKILL; reap it.
@@ -223,6 +252,10 @@ real_bouncer_stop()
 real_stop_all()
 {
     local i pid
+    for pid in "${REAL_CLIENTS[@]}"; do
+        real_stop_pid "$pid" TERM
+    done
+    REAL_CLIENTS=()
     for ((i = ${#REAL_PIDS[@]} - 1; i >= 0; i--)); do
         pid=${REAL_PIDS[$i]}
         if [ "$pid" = "${REAL_PG_PID:-}" ]; then

@@ -176,9 +176,13 @@ static enum kind exec_one(struct worker *w, const char *sql, int in_tx)
         PQclear(res);
         return K_OK;
     }
+    /* A FATAL from PgBouncer before it closes (query_wait_timeout) reaches the connection's
+     * message, not always the result's: classify both. */
     const char *state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
-    const char *msg = res ? PQresultErrorMessage(res) : "";
-    enum kind k = note(w->sh, state, *msg ? msg : PQerrorMessage(w->conn));
+    char msg[1024];
+    snprintf(msg, sizeof msg, "%s%s", res ? PQresultErrorMessage(res) : "",
+             PQerrorMessage(w->conn));
+    enum kind k = note(w->sh, state, msg);
     PQclear(res);
     if (PQstatus(w->conn) != CONNECTION_OK) {
         drop(w);

@@ -73,7 +73,7 @@ fi
 # admin connection would take one of the slots the point is about).
 sample_pools()
 {
-    while :; do
+    while real_alive "$REAL_BOUNCER_PID"; do
         real_psql "$REAL_BOUNCER_PORT" pgbouncer 'SHOW POOLS' 2>/dev/null | grep '^postgres|'
         sleep 0.5
     done >"$REAL_STATE/pools.txt"
@@ -82,6 +82,7 @@ sampler=
 if [ "$pooler" = pgbouncer ] && [ "$(q '.pooler.max_client_conn // empty')" = "" ]; then
     sample_pools &
     sampler=$!
+    REAL_CLIENTS+=("$sampler") # the trap stops it too
 fi
 
 run_loadc()
@@ -91,7 +92,7 @@ run_loadc()
         --records "$out/loadc-records.csv")
     [ "$type" = transaction ] && args+=(--tx)
     [ "$per_tx" = true ] && args+=(--connect-per-tx)
-    "$loadc" "${args[@]}" >"$out/loadc.csv"
+    real_run "$loadc" "${args[@]}" >"$out/loadc.csv"
 }
 
 run_pgbench()
@@ -107,9 +108,9 @@ run_pgbench()
     } >"$script"
     [ "$users" -lt 2 ] && jobs=1
     [ "$per_tx" = true ] && args+=(-C)
-    (cd "$REAL_STATE" && PGSSLMODE=disable pgbench -n -h 127.0.0.1 -p "$port" -U postgres \
+    PGSSLMODE=disable real_run pgbench -n -h 127.0.0.1 -p "$port" -U postgres \
         -c "$users" -j "$jobs" -T "$(awk -v w="$warmup_s" -v d="$duration_s" 'BEGIN { print int(w + d + 0.999) }')" \
-        -f "$script" -l --log-prefix=pgb "${args[@]}" postgres >"$out/pgbench.out" 2>&1)
+        -f "$script" -l --log-prefix="$REAL_STATE/pgb" "${args[@]}" postgres >"$out/pgbench.out" 2>&1
     "$loadc" --pgbench-log --warmup-s "$warmup_s" --duration-s "$duration_s" "$REAL_STATE"/pgb.* \
         >"$out/pgbench.csv"
 }
@@ -121,7 +122,7 @@ case "$driver" in
     fail) rc=1 ;; # for tests/t_real.sh: a point that fails while its servers run
     *) echo "point.sh: unknown driver $driver" >&2; rc=2 ;;
 esac
-[ -n "$sampler" ] && { kill "$sampler" 2>/dev/null; wait "$sampler" 2>/dev/null; }
+[ -n "$sampler" ] && { kill "$sampler" 2>/dev/null; wait "$sampler" 2>/dev/null; real_client_done "$sampler"; }
 
 if [ "$pooler" = pgbouncer ]; then
     {
@@ -130,7 +131,7 @@ if [ "$pooler" = pgbouncer ]; then
             END { printf "pools_samples=%d\ncl_waiting_max=%d\nmaxwait_max_ms=%.3f\n", NR, w, m * 1000 }' \
             "$REAL_STATE/pools.txt" 2>/dev/null
         real_psql "$REAL_BOUNCER_PORT" pgbouncer 'SHOW STATS' | grep '^postgres|' | awk -F'|' \
-            '{ printf "total_xact_count=%s\ntotal_query_count=%s\ntotal_wait_time_ms=%.3f\n", $3, $4, $9 / 1000 }'
+            '{ printf "total_xact_count=%s\ntotal_query_count=%s\ntotal_wait_time_ms=%.3f\n", $2, $3, $8 / 1000 }'
     } >"$out/$driver-pgbouncer.txt"
 fi
 exit $rc
