@@ -1150,6 +1150,7 @@ static const char *const pg_keys[] = {"preset",
                                       "superuser_reserved_connections",
                                       "version",
                                       "backend_start",
+                                      "backend_cpu",
                                       "cores",
                                       "cpu_share",
                                       "knee",
@@ -1230,6 +1231,7 @@ static int load_postgres(struct pg_config *c, const struct json_at *root, const 
         opt_int(&at, "superuser_reserved_connections", 0, 262143, &c->superuser_reserved, e) != 0 ||
         opt_int(&at, "version", 9, 99, &c->version, e) != 0 ||
         opt_dur(&at, "statement_timeout", JSON_BARE_MS, &c->statement_timeout, e) != 0 ||
+        opt_dur(&at, "backend_cpu", JSON_BARE_NONE, &c->backend_cpu, e) != 0 ||
         load_pg_cpu(c, &at, e) != 0) {
         return -1;
     }
@@ -1622,6 +1624,7 @@ static void pg_cpu_json(const struct pg_config *pg, cJSON *o)
         cJSON_AddNumberToObject(k, "penalty", pg->knee_penalty);
     }
     add_dur(o, "statement_timeout", pg->statement_timeout);
+    add_dur(o, "backend_cpu", pg->backend_cpu);
 }
 
 static cJSON *pg_net_json(const struct pg_config *pg, const struct net_config *n, cJSON *root)

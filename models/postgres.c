@@ -83,6 +83,7 @@ void pg_config_default(struct pg_config *cfg)
     cfg->superuser_reserved = 3;
     cfg->version = 17;
     dist_init_const(&cfg->backend_start, SIM_MS(5));
+    cfg->backend_cpu = 0;
     cfg->cores = 0;
     cfg->cpu_share = 1.0;
     cfg->knee = false;
@@ -455,6 +456,11 @@ static void on_cpu_done(struct sim *sim, struct sim_event *ev)
     }
     ps_heap_remove(&pg->ps, b);
     ps_reschedule(pg);
+    if (b->state == PG_BE_STARTING) { /* its backend_cpu is done: the rest of the start */
+        pg->starting_cpu--;
+        sim_schedule_in(pg->sim, &b->ev, b->rest_ns);
+        return;
+    }
     sim_cancel(pg->sim, &b->ev); /* its statement_timeout */
     if (b->rest_ns == 0) {
         stmt_done(pg, b);
@@ -637,6 +643,26 @@ static void on_started(struct sim *sim, struct sim_event *ev)
     link_send_down(b->link, LINK_CONNECTED, ERRK_NONE);
 }
 
+/*
+ * The start of b takes start_ns; with cores, its first backend_cpu of it is CPU
+ * work shared with the statements (processor sharing), the rest a delay.
+ */
+static void start_backend(struct pg *pg, struct pg_backend *b, sim_time start_ns)
+{
+    sim_time cpu_ns = pg->cfg->cores > 0 ? pg->cfg->backend_cpu : 0;
+
+    if (cpu_ns > start_ns) {
+        cpu_ns = start_ns;
+    }
+    if (cpu_ns == 0) {
+        sim_schedule_in(pg->sim, &b->ev, start_ns);
+        return;
+    }
+    b->rest_ns = start_ns - cpu_ns;
+    pg->starting_cpu++;
+    ps_join(pg, b, cpu_ns);
+}
+
 static void do_connect(struct pg *pg, struct link *l)
 {
     struct pg_backend *b;
@@ -662,7 +688,7 @@ static void do_connect(struct pg *pg, struct link *l)
     sim_event_init(&b->ev, on_started, b);
     l->peer = b;
     conns_changed(pg, 1);
-    sim_schedule_in(pg->sim, &b->ev, dist_sample(&pg->cfg->backend_start, pg->rng_start));
+    start_backend(pg, b, dist_sample(&pg->cfg->backend_start, pg->rng_start));
 }
 
 /* The backend goes away: its slot is free at once, its statement forgotten. */
@@ -670,6 +696,9 @@ static void drop_backend(struct pg *pg, struct pg_backend *b)
 {
     if (b->state == PG_BE_CPU) {
         ps_leave(pg, b);
+    } else if (b->state == PG_BE_STARTING && b->slot != SIZE_MAX) {
+        ps_leave(pg, b);
+        pg->starting_cpu--;
     }
     if (is_running(b->state)) {
         be_set_state(pg, b, PG_BE_IDLE);
@@ -686,7 +715,8 @@ static void drop_backend(struct pg *pg, struct pg_backend *b)
 static bool pg_counts_ok(const struct pg *pg)
 {
     return pg_backends(pg) <= pg_usable_slots(pg->cfg) &&
-           pg->m->db_active.value == pg_running(pg) && pg->ps.n == list_count(&pg->cpu);
+           pg->m->db_active.value == pg_running(pg) &&
+           pg->ps.n == list_count(&pg->cpu) + pg->starting_cpu;
 }
 
 static void pg_on_connect(void *ctx, struct link *l)
@@ -736,6 +766,7 @@ void pg_init(struct pg *pg, struct sim *sim, const struct pg_config *cfg, struct
     pg->ps.heap = NULL;
     pg->ps.n = pg->ps.cap = 0;
     pg->ps.seq = 0;
+    pg->starting_cpu = 0;
     pg->named = 0;
     sim_event_init(&pg->ps.ev, on_cpu_done, pg);
 }
@@ -788,7 +819,7 @@ bool pg_check(const struct pg *pg)
     for (size_t i = 0; i < ps->n; i++) {
         const struct pg_backend *b = ps->heap[i];
 
-        if (b->slot != i || b->state != PG_BE_CPU ||
+        if (b->slot != i || (b->state != PG_BE_CPU && b->state != PG_BE_STARTING) ||
             (i > 0 && ps_before(b, ps->heap[(i - 1) / 2]))) {
             return false;
         }

@@ -38,6 +38,7 @@ struct pg_config {
     int64_t superuser_reserved; /* slots only superusers may use, < max_connections */
     int64_t version;            /* major version: chooses error texts only */
     struct dist backend_start;  /* fork + authentication of a new backend (ns) */
+    sim_time backend_cpu;       /* of a start, the first part that needs a core; 0 = none (ns) */
     int64_t cores;              /* cores shared by the CPU parts; 0 = unlimited */
     double cpu_share;           /* share of a statement's server time that needs a core, [0, 1] */
     bool knee;                  /* the contention penalty below applies */
@@ -64,9 +65,10 @@ struct pg_backend {
     sim_time active_since; /* start of the running statement (ns) */
     sim_time deadline;     /* statement_timeout instant, SIM_TIME_MAX if none (ns) */
     sim_time rest_ns;      /* the non-CPU part, run after the CPU part (ns) */
-    double mark;           /* PG_BE_CPU: virtual time at which its CPU part is done (ns) */
-    uint64_t seq;          /* PG_BE_CPU: join order, breaks ties between equal marks */
-    size_t slot;           /* PG_BE_CPU: index in the processor-sharing heap */
+    double mark;           /* in the PS heap: virtual time at which its CPU part is done (ns) */
+    uint64_t seq;          /* in the PS heap: join order, breaks ties between equal marks */
+    size_t slot;           /* index in the processor-sharing heap, SIZE_MAX when not in it
+                            * (PG_BE_CPU, or PG_BE_STARTING during its backend_cpu part) */
     struct prep_map named; /* prepared statements: name -> text (owned) */
 };
 
@@ -100,7 +102,8 @@ struct pg {
     struct slab backends;
     struct list starting, idle, cpu, active; /* one list per state */
     struct pg_ps ps;                         /* used only when cfg->cores > 0 */
-    size_t named;                            /* prepared statements on all backends */
+    size_t starting_cpu; /* PG_BE_STARTING backends in the PS heap (their backend_cpu part) */
+    size_t named;        /* prepared statements on all backends */
 };
 
 void pg_config_default(struct pg_config *cfg);

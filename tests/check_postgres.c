@@ -79,6 +79,74 @@ static void all_ok_in(const struct rig *r, uint64_t n, sim_time t)
     ck_assert_int_eq(r->h[SER_OK].max, t);
 }
 
+/* ---- a backend's own CPU at start (postgres.backend_cpu) ---- */
+
+/* Start 5 ms of which 2 ms CPU, one core, CPU-bound 100 ms statements. */
+#define PG_START(keys)                                                                             \
+    "\"postgres\": {\"backend_start\": \"5ms\", \"backend_cpu\": \"2ms\", \"cores\": 1" keys "}}"
+
+START_TEST(two_starts_share_the_core_then_wait_the_rest)
+{
+    struct rig r;
+
+    /* Both CPU parts at half speed: done at 4 ms; the rest (3 ms) ends at 7 ms; the two
+     * statements then share the core for 200 ms: 207 ms (205 ms were the start a delay). */
+    rig_up(&r, HEAD APP3("100ms", "100ms", "1s") PG_START(""));
+    rig_load(&r, "ab");
+    run_to(&r, SIM_MS(4) - 1);
+    ck_assert_uint_eq(r.s.pg.ps.n, 2);
+    ck_assert_int_eq(pg_running(&r.s.pg), 0); /* a start is not a statement */
+    run_to(&r, SIM_MS(4));
+    ck_assert_uint_eq(r.s.pg.ps.n, 0);
+    run_to(&r, SIM_S(1));
+    all_ok_in(&r, 2, SIM_MS(207));
+    rig_down(&r);
+}
+END_TEST
+
+START_TEST(a_start_slows_a_running_statement_and_is_slowed_by_it)
+{
+    struct rig r;
+
+    /* a: start alone 0-5 ms, statement from 5 ms.  b loads at 10 ms: its 2 ms CPU part runs
+     * at half speed (10-14 ms), the rest ends at 17 ms.  a has 5 + 2 + 3 = 10 ms of work at
+     * 17 ms; both then share: a ends at 17 + 2 x 90 = 197 ms, b at 197 + 10 = 207 ms. */
+    rig_up(&r, HEAD APP3("100ms", "100ms", "1s") PG_START(""));
+    rig_load(&r, "a");
+    run_to(&r, SIM_MS(10));
+    rig_load(&r, "b");
+    run_to(&r, SIM_MS(14) - 1);
+    ck_assert_uint_eq(r.s.pg.ps.n, 2);
+    run_to(&r, SIM_MS(14));
+    ck_assert_uint_eq(r.s.pg.ps.n, 1);
+    run_to(&r, SIM_S(1));
+    all_ok_in(&r, 2, SIM_MS(197));
+    rig_down(&r);
+}
+END_TEST
+
+START_TEST(a_start_abandoned_on_the_cpu_leaves_the_core)
+{
+    struct rig r;
+
+    /* A 10 s start, all CPU, and Prisma's connect_timeout of 1 s: P1001 at 1 s withdraws the
+     * connect, and the backend leaves the processor-sharing heap with it. */
+    rig_up(&r,
+           HEAD APP3("100ms", "100ms",
+                     "1s") "\"client_pool\": {\"kind\": \"prisma-v6\", \"connect_timeout\": 1}, "
+                           "\"postgres\": {\"backend_start\": \"10s\", \"backend_cpu\": \"10s\", "
+                           "\"cores\": 1}}");
+    rig_load(&r, "a");
+    run_to(&r, SIM_S(1) - 1);
+    ck_assert_uint_eq(r.s.pg.ps.n, 1);
+    run_to(&r, SIM_S(2));
+    ck_assert_uint_eq(r.s.m.errors, 1);
+    ck_assert_uint_eq(r.s.pg.ps.n, 0);
+    ck_assert_uint_eq(r.s.pg.starting_cpu, 0);
+    rig_down(&r);
+}
+END_TEST
+
 /* ---- processor sharing, exact ---- */
 
 START_TEST(two_cpu_bound_statements_on_one_core_finish_together_at_200ms)
@@ -745,6 +813,9 @@ Suite *postgres_suite(void)
     TCase *st = tests_tcase(s, "mg1-ps", 300, "stat");
 
     tcase_add_test(tc, two_cpu_bound_statements_on_one_core_finish_together_at_200ms);
+    tcase_add_test(tc, two_starts_share_the_core_then_wait_the_rest);
+    tcase_add_test(tc, a_start_slows_a_running_statement_and_is_slowed_by_it);
+    tcase_add_test(tc, a_start_abandoned_on_the_cpu_leaves_the_core);
     tcase_add_test(tc, two_cpu_bound_statements_on_two_cores_take_100ms);
     tcase_add_test(tc, statements_without_cpu_part_never_share);
     tcase_add_test(tc, half_cpu_statements_share_then_wait);
